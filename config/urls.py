@@ -1,0 +1,9 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("doanso.core.urls")),
+    path("", include("doanso.accounts.urls")),
+    path("don-vi/", include("doanso.organisations.urls")),
+    path("doan-vien/", include("doanso.members.urls")),
+    path("api/", include("config.api_urls")),
+]

@@ -1,0 +1,374 @@
+"""Writes to the member registry. Status changes only through dated status records."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+
+from doanso.core import audit, vn
+from doanso.core.models import Ethnicity, Religion, Ward
+from doanso.core.rules import rules_on
+from doanso.core.scope import ScopeError, in_scope, require
+from doanso.organisations.choices import MEMBER_HOLDING_KINDS
+from doanso.organisations.models import Unit
+
+from .choices import ALLOWED_STATUS_CHANGES, MemberStatus, Position, Sex
+from .models import SCOPE_LEVELS, Member, MemberStat, MemberStatusRecord, MemberUnitChange
+
+# Fields an official may set on the record (status and placement have their own services).
+EDITABLE_FIELDS = [
+    "full_name", "date_of_birth", "sex", "ethnicity", "religion", "citizen_id", "citizen_id_issued_on",
+    "citizen_id_issued_place", "legacy_id_9", "hometown", "permanent_ward", "permanent_address", "current_ward",
+    "current_address", "phone", "email", "education_general", "education_professional", "political_theory",
+    "it_level", "foreign_language", "occupation", "is_salaried", "party_joined_on", "position",
+    "is_full_time_official", "card_number", "admitted_on", "admission_decision_number", "admission_place",
+    "federation_member", "student_association_member",
+]  # fmt: skip
+REQUIRED_FIELDS = {"full_name", "date_of_birth", "sex", "citizen_id", "admitted_on"}
+AUDIT_FIELDS = [*EDITABLE_FIELDS, "unit", "status"]
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+# ---------------------------------------------------------------- rollups
+
+
+def _stat_add(unit_id: int, status: str, delta: int) -> None:
+    if not delta:
+        return
+    if MemberStat.objects.filter(unit_id=unit_id, status=status).update(count=F("count") + delta):
+        return
+    try:
+        with transaction.atomic():
+            MemberStat.objects.create(unit_id=unit_id, status=status, count=delta)
+    except IntegrityError:
+        MemberStat.objects.filter(unit_id=unit_id, status=status).update(count=F("count") + delta)
+
+
+def stats_recount(units: Iterable[Unit] | None = None) -> int:
+    """Rebuild the rollup from the member table (for repairs, seeds and checks)."""
+    qs = Member.objects.all()
+    stats = MemberStat.objects.all()
+    if units is not None:
+        ids = [u.pk for u in units]
+        qs = qs.filter(unit_id__in=ids)
+        stats = stats.filter(unit_id__in=ids)
+    with transaction.atomic():
+        stats.delete()
+        rows = [
+            MemberStat(unit_id=r["unit_id"], status=r["status"], count=r["n"])
+            for r in qs.values("unit_id", "status").annotate(n=Count("id")).order_by()
+        ]
+        MemberStat.objects.bulk_create(rows, batch_size=5000)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- validation
+
+
+def _choice_obj(model, value, field: str, label: str, errors: dict):
+    if value in (None, ""):
+        return None
+    if isinstance(value, model):
+        return value
+    obj = model.objects.filter(pk=value).first()
+    if obj is None:
+        errors[field] = f"{label} “{value}” không có trong danh mục."
+    return obj
+
+
+def clean_member_data(
+    data: dict[str, Any], *, instance: Member | None = None, accept_warnings: bool = False
+) -> tuple[dict[str, Any], list[str]]:
+    """Validate and normalise member fields. Raises ValidationError (Vietnamese, per field)."""
+    errors: dict[str, str] = {}
+    warnings: list[str] = []
+    unknown = set(data) - set(EDITABLE_FIELDS)
+    for key in unknown:
+        errors[key] = "Trường này không sửa trực tiếp được (trạng thái và chi đoàn đổi qua nghiệp vụ)."
+    merged = {f: getattr(instance, f) for f in EDITABLE_FIELDS} if instance else {}
+    merged.update({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
+    out: dict[str, Any] = {}
+    text_fields = {f.name for f in Member._meta.fields if f.get_internal_type() in ("CharField", "EmailField", "TextField")}
+    for key in EDITABLE_FIELDS:
+        value = merged.get(key)
+        if isinstance(value, str):
+            value = vn.nfc(value)
+        if value is None and key in text_fields:
+            value = ""
+        out[key] = value
+    today = _today()
+    labels = {f.name: str(f.verbose_name) for f in Member._meta.fields}
+    for key in REQUIRED_FIELDS:
+        if out.get(key) in (None, ""):
+            errors[key] = f"{labels[key].capitalize()}: không được để trống."
+    name = out.get("full_name") or ""
+    if name and len(name.split(" ")) < 2:
+        errors["full_name"] = "Họ và tên: cần có ít nhất họ và tên (ví dụ: Nguyễn An)."
+    if name and any(ch.isdigit() for ch in name):
+        errors["full_name"] = "Họ và tên: không được chứa chữ số."
+    dob = out.get("date_of_birth")
+    if dob and dob > today:
+        errors["date_of_birth"] = "Ngày sinh: không được sau ngày hôm nay."
+    elif dob and vn.age_on(dob, today) > 100:
+        errors["date_of_birth"] = "Ngày sinh: không hợp lý (trên 100 tuổi)."
+    if out.get("sex") and out["sex"] not in Sex.values:
+        errors["sex"] = "Giới tính: chỉ nhận Nam hoặc Nữ."
+    if out.get("position") in (None, ""):
+        out["position"] = Position.MEMBER
+    elif out["position"] not in Position.values:
+        errors["position"] = "Chức vụ Đoàn không hợp lệ."
+    for flag in ("is_salaried", "is_full_time_official", "federation_member", "student_association_member"):
+        out[flag] = bool(out.get(flag))
+    out["ethnicity"] = _choice_obj(Ethnicity, out.get("ethnicity") or "01", "ethnicity", "Dân tộc", errors)
+    out["religion"] = _choice_obj(Religion, out.get("religion") or "00", "religion", "Tôn giáo", errors)
+    out["permanent_ward"] = _choice_obj(Ward, out.get("permanent_ward"), "permanent_ward", "Xã/phường", errors)
+    out["current_ward"] = _choice_obj(Ward, out.get("current_ward"), "current_ward", "Xã/phường", errors)
+    # Citizen ID: hard error unless 12 digits; the rest are warnings an official confirms.
+    if out.get("citizen_id"):
+        check = vn.check_citizen_id(out["citizen_id"], dob, out.get("sex"))
+        if check.errors:
+            errors["citizen_id"] = check.errors[0]
+        else:
+            out["citizen_id"] = check.number
+            changed = instance is None or instance.citizen_id != check.number
+            if changed and check.warnings and not accept_warnings:
+                errors["citizen_id"] = (
+                    " ".join(check.warnings) + " Nếu thông tin đúng, hãy đánh dấu “Xác nhận thông tin CCCD” và lưu lại."
+                )
+            warnings.extend(check.warnings if changed else [])
+    if out.get("legacy_id_9") and not (len(out["legacy_id_9"]) == 9 and out["legacy_id_9"].isdigit()):
+        errors["legacy_id_9"] = "Số CMND cũ phải gồm đúng 9 chữ số."
+    if out.get("citizen_id_issued_on"):
+        if out["citizen_id_issued_on"] > today:
+            errors["citizen_id_issued_on"] = "Ngày cấp CCCD: không được sau ngày hôm nay."
+        elif dob and out["citizen_id_issued_on"] < dob:
+            errors["citizen_id_issued_on"] = "Ngày cấp CCCD: không được trước ngày sinh."
+    if out.get("phone"):
+        try:
+            out["phone"] = vn.normalize_phone(out["phone"])
+        except vn.PhoneError as exc:
+            errors["phone"] = f"{exc} (ví dụ: 0912 345 678)"
+    if out.get("email"):
+        try:
+            validate_email(out["email"])
+        except ValidationError:
+            errors["email"] = "Thư điện tử không đúng định dạng (ví dụ: ten@vi-du.vn)."
+    rules = rules_on(out.get("admitted_on"))
+    admitted = out.get("admitted_on")
+    if admitted and admitted > today:
+        errors["admitted_on"] = "Ngày vào Đoàn: không được sau ngày hôm nay."
+    elif admitted and dob and "date_of_birth" not in errors:
+        age = vn.age_on(dob, admitted)
+        if age < rules.admission_min_age or age > rules.admission_max_age:
+            errors["admitted_on"] = (
+                f"Tuổi khi vào Đoàn là {age}, ngoài độ tuổi kết nạp "
+                f"({rules.admission_min_age}–{rules.admission_max_age} tuổi)."
+            )
+    party = out.get("party_joined_on")
+    if party and (party > today or (dob and vn.age_on(dob, party) < 18)):
+        errors["party_joined_on"] = "Ngày vào Đảng không hợp lý (sau hôm nay hoặc trước 18 tuổi)."
+    if errors:
+        raise ValidationError(errors)
+    return out, warnings
+
+
+def _duplicate_message(actor: Any, existing: Member) -> str:
+    if in_scope(actor, existing.unit):
+        return (
+            f"Số CCCD này đã có hồ sơ đoàn viên “{existing.full_name}” tại {existing.unit.name}; "
+            "mỗi người chỉ có một hồ sơ."
+        )
+    return "Số CCCD này đã được đăng ký cho một đoàn viên ở đơn vị khác (ngoài phạm vi quản lý của bạn)."
+
+
+def _check_holding_unit(actor: Any, unit: Unit) -> None:
+    require(actor, "member.manage", unit)
+    if unit.kind not in MEMBER_HOLDING_KINDS:
+        raise ValidationError({"unit": f"“{unit.name}” không phải chi đoàn: đoàn viên phải sinh hoạt tại một chi đoàn."})
+    if not unit.is_open:
+        raise ValidationError({"unit": f"Chi đoàn “{unit.name}” đã giải thể."})
+
+
+# ---------------------------------------------------------------- create / update
+
+
+@transaction.atomic
+def member_create(*, actor: Any, unit: Unit, data: dict[str, Any], accept_warnings: bool = False, note: str = "") -> Member:
+    _check_holding_unit(actor, unit)
+    Unit.objects.select_for_update().filter(pk=unit.pk).first()
+    clean, warnings = clean_member_data(data, accept_warnings=accept_warnings)
+    existing = Member.objects.select_related("unit").filter(citizen_id=clean["citizen_id"]).first()
+    if existing:
+        raise ValidationError({"citizen_id": _duplicate_message(actor, existing)})
+    member = Member(**clean)
+    member.set_derived_name_fields()
+    member.set_placement(unit)
+    member.status = MemberStatus.ACTIVE
+    member.status_since = clean["admitted_on"]
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:  # a concurrent create of the same person
+        if not Member.objects.filter(citizen_id=clean["citizen_id"]).exists():
+            raise
+        raise ValidationError({"citizen_id": "Số CCCD này vừa được đăng ký; hãy tìm hồ sơ đã có."}) from exc
+    MemberStatusRecord.objects.create(
+        member=member, status=MemberStatus.ACTIVE, effective_on=clean["admitted_on"],
+        decision_number=clean.get("admission_decision_number") or "", reason="Đăng ký hồ sơ đoàn viên", actor=actor,
+    )  # fmt: skip
+    _stat_add(unit.pk, MemberStatus.ACTIVE, 1)
+    audit.record(
+        actor=actor, obj=member, action="create", changes=audit.diff({}, audit.snapshot(member, AUDIT_FIELDS)),
+        note="; ".join([*warnings, note]).strip("; "),
+    )  # fmt: skip
+    return member
+
+
+@transaction.atomic
+def member_update(
+    *,
+    actor: Any,
+    member: Member,
+    data: dict[str, Any],
+    version: int | None = None,
+    accept_warnings: bool = False,
+    note: str = "",
+) -> Member:
+    member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
+    require(actor, "member.manage", member.unit)
+    if version is not None and int(version) != member.version:
+        raise ValidationError(
+            {"__all__": "Hồ sơ vừa được người khác cập nhật (hoặc biểu mẫu đã được gửi). Hãy tải lại trang rồi sửa lại."}
+        )
+    clean, warnings = clean_member_data(data, instance=member, accept_warnings=accept_warnings)
+    if clean["citizen_id"] != member.citizen_id:
+        existing = Member.objects.select_related("unit").filter(citizen_id=clean["citizen_id"]).exclude(pk=member.pk).first()
+        if existing:
+            raise ValidationError({"citizen_id": _duplicate_message(actor, existing)})
+    before = audit.snapshot(member, AUDIT_FIELDS)
+    for key, value in clean.items():
+        setattr(member, key, value)
+    member.set_derived_name_fields()
+    changes = audit.diff(before, audit.snapshot(member, AUDIT_FIELDS))
+    if not changes:
+        return member
+    member.version += 1
+    member.save()
+    audit.record(actor=actor, obj=member, action="update", changes=changes, note="; ".join([*warnings, note]).strip("; "))
+    return member
+
+
+@transaction.atomic
+def member_change_status(
+    *,
+    actor: Any,
+    member: Member,
+    status: str,
+    effective_on: date | None,
+    reason: str = "",
+    decision_number: str = "",
+) -> MemberStatusRecord:
+    """Record a dated status change (aged out, removed, deceased…). The record is the change."""
+    member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
+    require(actor, "member.manage", member.unit)
+    errors = {}
+    if status not in MemberStatus.values:
+        errors["status"] = "Trạng thái không hợp lệ."
+    elif status not in ALLOWED_STATUS_CHANGES.get(member.status, set()):
+        errors["status"] = (
+            f"Không thể chuyển từ “{MemberStatus(member.status).label}” sang “{MemberStatus(status).label}”."
+        )
+    if not effective_on:
+        errors["effective_on"] = "Ngày hiệu lực không được để trống."
+    elif effective_on > _today():
+        errors["effective_on"] = "Ngày hiệu lực không được sau ngày hôm nay."
+    elif member.status_since and effective_on < member.status_since:
+        errors["effective_on"] = f"Ngày hiệu lực không được trước ngày {member.status_since:%d/%m/%Y} (lần thay đổi trước)."
+    if not (reason or "").strip():
+        errors["reason"] = "Cần ghi lý do hoặc căn cứ thay đổi trạng thái."
+    if errors:
+        raise ValidationError(errors)
+    old = member.status
+    record = MemberStatusRecord.objects.create(
+        member=member, status=status, previous_status=old, effective_on=effective_on, reason=vn.nfc(reason),
+        decision_number=vn.nfc(decision_number), actor=actor,
+    )  # fmt: skip
+    Member.objects.filter(pk=member.pk).update(status=status, status_since=effective_on, version=F("version") + 1)
+    _stat_add(member.unit_id, old, -1)
+    _stat_add(member.unit_id, status, 1)
+    audit.record(
+        actor=actor, obj=member, action="status",
+        changes={"status": [MemberStatus(old).label, MemberStatus(status).label]},
+        note=f"{effective_on:%d/%m/%Y} — {reason}",
+    )  # fmt: skip
+    return record
+
+
+# ---------------------------------------------------------------- placement (used by tree changes)
+
+
+def member_ids_on_rolls(unit: Unit, among: Iterable[int] | None = None) -> list[int]:
+    """Members whose record is held by `unit` itself and who are still on the rolls."""
+    qs = Member.objects.filter(unit=unit, status__in=[MemberStatus.ACTIVE, MemberStatus.IN_TRANSIT])
+    if among is not None:
+        qs = qs.filter(pk__in=list(among))
+    return list(qs.order_by("pk").values_list("pk", flat=True))
+
+
+def members_relocate(
+    *, actor: Any, member_ids: list[int], to_unit: Unit, on: date, unit_change=None, reason: str = ""
+) -> int:
+    """Move members to another holding unit (merge, split). Keeps rollups exact, logs each move."""
+    if to_unit.kind not in MEMBER_HOLDING_KINDS:
+        raise ValidationError({"unit": f"“{to_unit.name}” không phải chi đoàn nên không nhận được đoàn viên."})
+    moved = 0
+    rows = list(Member.objects.select_for_update().filter(pk__in=member_ids).values_list("pk", "unit_id", "status"))
+    logs = []
+    for pk, from_id, status in rows:
+        if from_id == to_unit.pk:
+            continue
+        _stat_add(from_id, status, -1)
+        _stat_add(to_unit.pk, status, 1)
+        logs.append(
+            MemberUnitChange(
+                member_id=pk, from_unit_id=from_id, to_unit=to_unit, effective_on=on, reason=reason[:200],
+                unit_change=unit_change, actor=actor,
+            )  # fmt: skip
+        )
+        moved += 1
+    MemberUnitChange.objects.bulk_create(logs, batch_size=1000)
+    placement = Member(unit=to_unit)
+    placement.set_placement(to_unit)
+    Member.objects.filter(pk__in=[log.member_id for log in logs]).update(
+        unit=to_unit,
+        unit_path=to_unit.path,
+        **{f"scope{i}": getattr(placement, f"scope{i}") for i in range(1, SCOPE_LEVELS + 1)},
+        version=F("version") + 1,
+    )
+    return moved
+
+
+def members_refresh_placement(*, subtree_root: Unit) -> int:
+    """After a subtree moved, rewrite the denormalised placement of every member in it."""
+    updated = 0
+    for unit in Unit.objects.filter(path__startswith=subtree_root.path).only("pk", "path", "depth"):
+        probe = Member(unit=unit)
+        probe.set_placement(unit)
+        updated += Member.objects.filter(unit_id=unit.pk).update(
+            unit_path=unit.path, **{f"scope{i}": getattr(probe, f"scope{i}") for i in range(1, SCOPE_LEVELS + 1)}
+        )
+    return updated
+
+
+def require_member_in_scope(actor: Any, member: Member, action: str = "view") -> None:
+    if not Member.objects.restrict(actor, action).filter(pk=member.pk).exists():
+        raise ScopeError("Đoàn viên này nằm ngoài phạm vi quản lý của tài khoản.")
