@@ -1,3 +1,11 @@
 from django.urls import path
 
-urlpatterns: list = []
+from doanso.organisations.views import wards_for_province
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("healthz", views.healthz, name="healthz"),
+    path("dia-ban/xa/", wards_for_province, name="wards_for_province"),
+]

@@ -97,6 +97,10 @@ class MemberPage:
     def start_index(self) -> int:
         return (self.page - 1) * self.page_size + 1 if self.total else 0
 
+    @property
+    def end_index(self) -> int:
+        return (self.page - 1) * self.page_size + len(self.rows)
+
 
 def _age_band_range(band: str, today: date) -> Q:
     low, high = AGE_BANDS[band]
