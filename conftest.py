@@ -71,6 +71,9 @@ def build_cast() -> Cast:
     from doanso.organisations.choices import Sector, UnitKind
     from doanso.organisations.services import unit_create, unit_create_root
 
+    from doanso.core.reference import ensure_reference_data
+
+    ensure_reference_data()
     cast = Cast()
     roles = {r.code: r for r in Role.objects.all()}
     tw = unit_create_root(code="TW", name="Trung ương Đoàn TNCS Hồ Chí Minh", founded_on=date(1931, 3, 26))
@@ -85,10 +88,17 @@ def build_cast() -> Cast:
         "p2": ("T96", "Tỉnh đoàn Cà Mau", [("c21", "Đoàn xã Tân Thành", Sector.LOCALITY), ("c22", "Đoàn trường THPT Cà Mau", Sector.SCHOOL)]),
     }  # fmt: skip
     for pkey, (pcode, pname, communes) in spec.items():
-        p = unit_create(actor=central, parent=tw, code=pcode, name=pname, kind=UnitKind.PROVINCE, founded_on=date(2025, 7, 1))
+        p = unit_create(
+            actor=central, parent=tw, code=pcode, name=pname, kind=UnitKind.PROVINCE, founded_on=date(2025, 7, 1)
+        )
         cast.units[pkey] = p
         cast.users[pkey] = account_create(
-            actor=central, unit=p, role=roles["secretary"], username=pkey, full_name=f"Bí thư {pname}", password=PASSWORD
+            actor=central,
+            unit=p,
+            role=roles["secretary"],
+            username=pkey,
+            full_name=f"Bí thư {pname}",
+            password=PASSWORD,
         )
         for ckey, cname, sector in communes:
             c = unit_create(

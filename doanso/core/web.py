@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -25,10 +27,22 @@ def vn_date_field(label: str, required: bool = False, **kwargs) -> forms.DateFie
         label=label,
         required=required,
         widget=VNDateInput(),
-        input_formats=["%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%Y-%m-%d"],
+        input_formats=INPUT_FORMATS,
         error_messages={"invalid": f"{label}: ngày không hợp lệ, hãy nhập theo dạng dd/mm/yyyy."},
         **kwargs,
     )
+
+
+INPUT_FORMATS = ["%d/%m/%Y", "%d-%m-%Y", "%d/%m/%y", "%Y-%m-%d"]
+
+
+def parse_vn_date(text: str) -> date | None:
+    for fmt in INPUT_FORMATS:
+        try:
+            return datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 def apply_service_errors(form: forms.Form, exc: ValidationError) -> None:

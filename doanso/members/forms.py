@@ -96,6 +96,11 @@ class MemberForm(forms.Form):
     student_association_member = forms.BooleanField(label="Hội viên Hội Sinh viên Việt Nam", required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    field_order = [
+        "full_name", "date_of_birth", "sex", "citizen_id", "accept_warnings", "admitted_on", "admission_decision_number",
+        "admission_place", "card_number", "position", "is_full_time_official", "phone", "email", "ethnicity", "religion",
+    ]  # fmt: skip
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for prefix in ("permanent", "current"):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -13,7 +11,7 @@ from django.views.decorators.http import require_GET
 from doanso.core import audit
 from doanso.core.models import Ward
 from doanso.core.scope import has_perm
-from doanso.core.web import apply_service_errors, get_or_404
+from doanso.core.web import apply_service_errors, get_or_404, parse_vn_date
 
 from . import selectors, services
 from .choices import MEMBER_HOLDING_KINDS, ChangeKind
@@ -46,10 +44,9 @@ def unit_detail(request, pk: int):
     unit = get_or_404(selectors.unit_get, actor=request.user, pk=pk)
     as_of = None
     if request.GET.get("as_of"):
-        try:
-            as_of = date.fromisoformat(request.GET["as_of"])
-        except ValueError:
-            messages.error(request, "Ngày xem cây tổ chức không hợp lệ.")
+        as_of = parse_vn_date(request.GET["as_of"])
+        if as_of is None:
+            messages.error(request, "Ngày xem cây tổ chức không hợp lệ (nhập theo dạng dd/mm/yyyy).")
     if as_of:
         children = selectors.unit_children_as_of(actor=request.user, unit=unit, day=as_of)
     else:
