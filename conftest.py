@@ -67,11 +67,10 @@ NAMES = [
 def build_cast() -> Cast:
     from doanso.accounts.models import Role, User
     from doanso.accounts.services import account_create, member_account_issue
+    from doanso.core.reference import ensure_reference_data
     from doanso.members.services import member_create
     from doanso.organisations.choices import Sector, UnitKind
     from doanso.organisations.services import unit_create, unit_create_root
-
-    from doanso.core.reference import ensure_reference_data
 
     ensure_reference_data()
     cast = Cast()
