@@ -17,10 +17,10 @@ class OfficialOrMemberBackend(ModelBackend):
             return None
         ident = username.strip()
         user = None
-        digits = re.sub(r"[\s.\-+]", "", ident)
+        digits = re.sub(r"[\s.\-+()]", "", ident)
         if digits.isdigit() and len(digits) == 12:
             user = User.objects.filter(kind=User.Kind.MEMBER, member__citizen_id=digits).first()
-        elif digits.isdigit() and 9 <= len(digits) <= 12:
+        elif digits.isdigit() and 9 <= len(digits) <= 13:
             try:
                 phone = vn.normalize_phone(ident)
             except vn.PhoneError:
@@ -36,3 +36,8 @@ class OfficialOrMemberBackend(ModelBackend):
         if user.check_password(password) and self.user_can_authenticate(user):
             return user
         return None
+
+    def get_user(self, user_id):
+        # Every page reads the account's unit and role (scope): load them with the user.
+        user = User.objects.select_related("unit", "role").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None

@@ -20,11 +20,36 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 AUDIT_FIELDS = ["username", "full_name", "unit", "role", "phone", "email", "is_active"]
 
 
+# Django's `vi` catalogue leaves some password messages in English ("This password is too short…").
+_PASSWORD_MESSAGES = {
+    "password_too_short": "Mật khẩu quá ngắn: cần ít nhất {min_length} ký tự.",
+    "password_too_common": "Mật khẩu này quá phổ biến, dễ bị đoán.",
+    "password_entirely_numeric": "Mật khẩu không được chỉ gồm chữ số.",
+    "password_too_similar": "Mật khẩu quá giống thông tin của tài khoản ({verbose_name}).",
+}
+
+
+def _password_errors(password: str, user: User | None = None) -> str:
+    """Vietnamese messages of the configured password validators ("" if the password is acceptable)."""
+    try:
+        validate_password(password or "", user=user)
+    except ValidationError as exc:
+        messages = []
+        for error in exc.error_list:
+            template = _PASSWORD_MESSAGES.get(error.code or "")
+            params = {k: str(v) for k, v in (error.params or {}).items()}
+            messages.append(template.format(**params) if template else " ".join(error.messages))
+        return " ".join(messages)
+    return ""
+
+
 def _check_grant(actor: Any, unit: Unit, role: Role) -> None:
     """Sub-units get any role up to the actor's own; the actor's own unit only weaker roles."""
     require(actor, "account.manage", unit)
     if not role.is_no_stronger_than(actor.role):
-        raise ValidationError({"role": f"Không thể cấp vai trò “{role.name}” mạnh hơn vai trò của bạn ({actor.role.name})."})
+        raise ValidationError(
+            {"role": f"Không thể cấp vai trò “{role.name}” mạnh hơn vai trò của bạn ({actor.role.name})."}
+        )
     if unit.pk == actor.unit_id and role.rank >= actor.role.rank:
         raise ValidationError(
             {"role": "Tại chính đơn vị của mình, chỉ cấp được tài khoản có vai trò thấp hơn vai trò của bạn."}
@@ -39,6 +64,9 @@ def _check_manageable(actor: Any, account: User) -> None:
         raise ValidationError({"__all__": "Không tự sửa vai trò hoặc khóa tài khoản của chính mình."})
     if account.unit_id == actor.unit_id and account.role.rank >= actor.role.rank:
         raise ScopeError("Không thể sửa tài khoản ngang hoặc cao hơn vai trò của bạn tại cùng đơn vị.")
+    if account.role is None or not account.role.is_no_stronger_than(actor.role):
+        # the same bound as granting: an account one could not have created is not one's to change or lock
+        raise ScopeError("Không thể sửa tài khoản có vai trò cao hơn vai trò của bạn.")
 
 
 def _clean_contact(phone: str, email: str, errors: dict) -> tuple[str, str]:
@@ -79,10 +107,9 @@ def account_create(
     if not unit.is_open:
         errors["unit"] = f"Đơn vị “{unit.name}” đã giải thể."
     phone, email = _clean_contact(phone, email, errors)
-    try:
-        validate_password(password or "")
-    except ValidationError as exc:
-        errors["password"] = " ".join(exc.messages)
+    password_errors = _password_errors(password, User(username=username, full_name=full_name, email=email))
+    if password_errors:
+        errors["password"] = password_errors
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -101,10 +128,10 @@ def account_create(
 
 @transaction.atomic
 def account_update(*, actor: Any, account: User, data: dict[str, Any]) -> User:
-    account = User.objects.select_for_update().select_related("unit", "role").get(pk=account.pk)
+    account = User.objects.select_for_update(of=("self",)).select_related("unit", "role").get(pk=account.pk)
     _check_manageable(actor, account)
     allowed = {"full_name", "role", "phone", "email", "is_active"}
-    errors: dict[str, str] = {k: "Trường này không sửa được." for k in set(data) - allowed}
+    errors: dict[str, str] = dict.fromkeys(set(data) - allowed, "Trường này không sửa được.")
     before = audit.snapshot(account, AUDIT_FIELDS)
     if "role" in data:
         role = data["role"]
@@ -129,15 +156,14 @@ def account_update(*, actor: Any, account: User, data: dict[str, Any]) -> User:
 
 @transaction.atomic
 def account_set_password(*, actor: Any, account: User, password: str) -> None:
-    account = User.objects.select_for_update().select_related("unit", "role").get(pk=account.pk)
+    account = User.objects.select_for_update(of=("self",)).select_related("unit", "role").get(pk=account.pk)
     if account.kind == User.Kind.MEMBER:
         require(actor, "member.manage", account.member.unit)
     else:
         _check_manageable(actor, account)
-    try:
-        validate_password(password or "", user=account)
-    except ValidationError as exc:
-        raise ValidationError({"password": " ".join(exc.messages)}) from exc
+    password_errors = _password_errors(password, account)
+    if password_errors:
+        raise ValidationError({"password": password_errors})
     account.set_password(password)
     account.save(update_fields=["password"])
     audit.record(actor=actor, obj=account, action="password", summary="Đặt lại mật khẩu")
@@ -151,15 +177,18 @@ def member_account_issue(*, actor: Any, member, password: str) -> User:
     if existing:
         account_set_password(actor=actor, account=existing, password=password)
         return existing
-    try:
-        validate_password(password or "")
-    except ValidationError as exc:
-        raise ValidationError({"password": " ".join(exc.messages)}) from exc
     user = User(
         username=f"dv{member.citizen_id}", full_name=member.full_name, kind=User.Kind.MEMBER, member=member,
         phone=member.phone, created_by=actor,
     )  # fmt: skip
+    password_errors = _password_errors(password, user)
+    if password_errors:
+        raise ValidationError({"password": password_errors})
     user.set_password(password)
-    user.save()
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:
+        raise ValidationError({"__all__": f"Tên đăng nhập “{user.username}” đã có người dùng."}) from exc
     audit.record(actor=actor, obj=user, action="create", summary=f"Cấp tài khoản sổ đoàn viên cho {member.full_name}")
     return user

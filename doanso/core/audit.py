@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from django.db import models
+from django.utils.functional import Promise
 
 from .models import AuditEvent
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Promise):  # lazy translations (choice labels) are not JSON
+        return str(value)
     if isinstance(value, models.Model):
         return str(value)
     if isinstance(value, datetime):
@@ -51,7 +55,9 @@ def record(
         target_type=target_type(obj),
         target_id=obj.pk,
         action=action,
-        changes=changes or {},
+        changes={
+            k: [_plain(x) for x in v] if isinstance(v, list | tuple) else _plain(v) for k, v in (changes or {}).items()
+        },
         summary=summary[:300],
         note=note,
     )
@@ -63,4 +69,6 @@ def history_of(obj: models.Model) -> models.QuerySet:
 
 
 def field_labels(model: type[models.Model]) -> dict[str, str]:
-    return {f.name: str(getattr(f, "verbose_name", f.name)) for f in model._meta.get_fields() if hasattr(f, "verbose_name")}
+    return {
+        f.name: str(getattr(f, "verbose_name", f.name)) for f in model._meta.get_fields() if hasattr(f, "verbose_name")
+    }

@@ -33,10 +33,11 @@ def nfc(text: str | None) -> str:
 
 def fold(text: str | None) -> str:
     """Lower-case, strip every diacritic and map đ→d: "Nguyễn Văn Đạt" → "nguyen van dat"."""
-    text = nfc(text).lower().replace("đ", "d")
+    # "ð" (U+00F0, lower-case of the look-alike "Ð" U+00D0) stands for đ in some legacy files.
+    text = nfc(text).lower().replace("đ", "d").replace("ð", "d")
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return re.sub(r"[^0-9a-z ]+", " ", stripped).strip().replace("  ", " ")
+    return re.sub(r"[^0-9a-z]+", " ", stripped).strip()
 
 
 # ---------------------------------------------------------------- names
@@ -58,9 +59,12 @@ def split_name(full_name: str) -> NameParts:
 
 
 # Vietnamese alphabet (CLDR `vi`): a ă â b c d đ e ê … with f j w z in Latin order.
+# Before the letters, as in CLDR root: white space, common punctuation, then digits.
+_PUNCTUATION = " _-,;:!?.'‘’\"()"
 _ALPHABET = "0123456789aăâbcdđeêfghijklmnoôơpqrstuưvwxyz"
-_LETTER_CODE = {ch: f"{i + 1:02d}" for i, ch in enumerate(_ALPHABET)}
-_BASE_LETTERS = {"ă": "a\u0306", "â": "a\u0302", "ê": "e\u0302", "ô": "o\u0302", "ơ": "o\u031b", "ư": "u\u031b"}
+_OTHER_PUNCTUATION = f"{len(_PUNCTUATION) + 1:02d}"
+_LETTER_CODE = {ch: f"{i + 1:02d}" for i, ch in enumerate(_PUNCTUATION)}
+_LETTER_CODE.update({ch: f"{i + len(_PUNCTUATION) + 2:02d}" for i, ch in enumerate(_ALPHABET)})
 
 
 def _letters_and_tones(word: str) -> tuple[str, str]:
@@ -84,7 +88,9 @@ def _letters_and_tones(word: str) -> tuple[str, str]:
                 base = "".join(c for c in unicodedata.normalize("NFD", base) if not unicodedata.combining(c))
         code = _LETTER_CODE.get(base)
         if code is None:
-            continue  # punctuation, hyphens, apostrophes do not order names
+            if not base or base.isalnum():
+                continue  # a letter outside the Latin alphabet: no place in Vietnamese order
+            code = _OTHER_PUNCTUATION  # punctuation sorts before digits and letters (ICU non-ignorable)
         primary.append(code)
         secondary.append(str(tone))
     return "".join(primary), "".join(secondary)
@@ -93,22 +99,25 @@ def _letters_and_tones(word: str) -> tuple[str, str]:
 def name_sort_key(full_name: str, order: str = "given_middle_family") -> str:
     """A string whose plain byte order is the Vietnamese order of names.
 
-    Lists of people are ordered by tên, then đệm, then họ; letters decide
-    first and tone marks only break ties (ngang, huyền, hỏi, ngã, sắc, nặng),
-    as ICU/CLDR `vi` does. The key holds only digits so it sorts the same
-    under any database collation (SQLite BINARY, PostgreSQL C or ICU).
+    Lists of people are ordered by tên, then đệm, then họ, each part compared
+    in full before the next (as `ORDER BY given_name, middle, family_name` with
+    a `vi` collation would): within a part letters decide first and tone marks
+    only break ties (ngang, huyền, hỏi, ngã, sắc, nặng), as ICU/CLDR `vi` does.
+    The key holds only digits so it sorts the same under any database collation
+    (SQLite BINARY, PostgreSQL C or ICU).
     """
     parts = split_name(full_name)
     if order == "family_middle_given":
         words = [parts.family, parts.middle, parts.given]
     else:
         words = [parts.given, parts.middle, parts.family]
-    primaries, secondaries = [], []
+    key = []
     for word in words:
         p, s = _letters_and_tones(word)
-        primaries.append(p + "00")  # "00" ends a part: "An" sorts before "Anh"
-        secondaries.append(s)
-    return ("".join(primaries) + "9" + "".join(secondaries))[:250]
+        # "00" ends a part's letters ("An" sorts before "Anh"); its tones follow, so
+        # "Anh …" sorts before "Ánh …" whatever the đệm and họ.
+        key.append(p + "00" + s)
+    return "".join(key)[:250]
 
 
 def search_forms(full_name: str) -> tuple[str, str]:
@@ -199,19 +208,24 @@ def normalize_phone(raw: str | None) -> str:
     digits = re.sub(r"[\s.\-()]", "", str(raw or ""))
     if not digits:
         return ""
+    if not re.fullmatch(r"\+?\d+", digits):
+        # phonenumbers would read letters as a keypad ("0912 ABC DEF") and drop "ext …"
+        raise PhoneError("Số điện thoại chỉ gồm chữ số (có thể có dấu cách, dấu chấm, gạch ngang, +84).")
     if digits.startswith("+84"):
-        digits = "0" + digits[3:]
+        digits = "0" + digits[3:].removeprefix("0")  # "+84 (0)912 …"
     elif digits.startswith("0084"):
-        digits = "0" + digits[4:]
+        digits = "0" + digits[4:].removeprefix("0")
     elif digits.startswith("84") and len(digits) in (11, 12):
         digits = "0" + digits[2:]
+    elif digits.startswith("+"):
+        raise PhoneError("Số điện thoại phải là số Việt Nam (+84).")
     if len(digits) == 11 and digits[:4] in _OLD_PREFIXES:
         digits = _OLD_PREFIXES[digits[:4]] + digits[4:]
     try:
         parsed = phonenumbers.parse(digits, "VN")
     except phonenumbers.NumberParseException as exc:
         raise PhoneError("Số điện thoại không đúng định dạng.") from exc
-    if not phonenumbers.is_valid_number(parsed):
+    if parsed.country_code != 84 or not phonenumbers.is_valid_number(parsed):
         raise PhoneError("Số điện thoại không hợp lệ (không thuộc đầu số nào đang dùng ở Việt Nam).")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 

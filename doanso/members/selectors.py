@@ -104,6 +104,7 @@ class MemberPage:
 
 def _age_band_range(band: str, today: date) -> Q:
     low, high = AGE_BANDS[band]
+
     # age >= low  <=> born on or before today minus low years; age <= high <=> born after today - (high+1) years
     def years_ago(n: int) -> date:
         try:
@@ -117,14 +118,17 @@ def _age_band_range(band: str, today: date) -> Q:
 def search_q(text: str) -> Q:
     """Name (without diacritics, full-name or given-name prefix), CCCD, or phone."""
     raw = text.strip()
-    digits = re.sub(r"[\s.\-+]", "", raw)
+    digits = re.sub(r"[\s.\-+()]", "", raw)
     if digits.isdigit() and len(digits) >= 9:
-        if len(digits) == 12:
-            return Q(citizen_id=digits)
         try:
-            return Q(phone=vn.normalize_phone(raw))
+            phone = Q(phone=vn.normalize_phone(raw))
         except vn.PhoneError:
-            return Q(citizen_id__startswith=digits) if len(digits) > 10 else Q(pk__in=[])
+            phone = None
+        if len(digits) == 12:  # a CCCD, or a phone written with 84 (+84 24 3825 1234)
+            return (Q(citizen_id=digits) | phone) if phone else Q(citizen_id=digits)
+        if phone:
+            return phone
+        return Q(citizen_id__startswith=digits) if len(digits) > 10 else Q(pk__in=[])
     folded = vn.fold(raw)
     if not folded:
         return Q(pk__in=[])
@@ -167,20 +171,18 @@ def member_count_rollup(*, unit: Unit, statuses: list[str], include_descendants:
     return stats.aggregate(n=Sum("count"))["n"] or 0
 
 
-def member_list(
-    *, actor: Any, unit: Unit, filters: MemberFilters, page: int = 1, page_size: int = 20
-) -> MemberPage:
+def member_list(*, actor: Any, unit: Unit, filters: MemberFilters, page: int = 1, page_size: int = 20) -> MemberPage:
     """One page in Vietnamese name order (tên, đệm, họ) with the total. ≤ 3 queries."""
     qs = member_queryset(actor=actor, unit=unit, filters=filters)
     if filters.only_status:
-        total = member_count_rollup(unit=unit, statuses=filters.statuses(), include_descendants=filters.include_descendants)
+        total = member_count_rollup(
+            unit=unit, statuses=filters.statuses(), include_descendants=filters.include_descendants
+        )
     else:
         total = qs.count()
     page = max(1, int(page or 1))
     offset = (page - 1) * page_size
-    rows = list(
-        qs.select_related("unit", "ethnicity").order_by("sort_key", "id")[offset : offset + page_size]
-    )
+    rows = list(qs.select_related("unit", "ethnicity").order_by("sort_key", "id")[offset : offset + page_size])
     return MemberPage(unit=unit, rows=rows, total=total, page=page, page_size=page_size, filters=filters)
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, Iterable
+from collections.abc import Iterable
+from datetime import date, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -97,7 +98,9 @@ def clean_member_data(
     merged = {f: getattr(instance, f) for f in EDITABLE_FIELDS} if instance else {}
     merged.update({k: v for k, v in data.items() if k in EDITABLE_FIELDS})
     out: dict[str, Any] = {}
-    text_fields = {f.name for f in Member._meta.fields if f.get_internal_type() in ("CharField", "EmailField", "TextField")}
+    text_fields = {
+        f.name for f in Member._meta.fields if f.get_internal_type() in ("CharField", "EmailField", "TextField")
+    }
     for key in EDITABLE_FIELDS:
         value = merged.get(key)
         if isinstance(value, str):
@@ -109,7 +112,8 @@ def clean_member_data(
     labels = {f.name: str(f.verbose_name) for f in Member._meta.fields}
     for key in REQUIRED_FIELDS:
         if out.get(key) in (None, ""):
-            errors[key] = f"{labels[key].capitalize()}: không được để trống."
+            # upper-case the first letter only: "Số CCCD", not str.capitalize()'s "Số cccd"
+            errors[key] = f"{labels[key][:1].upper()}{labels[key][1:]}: không được để trống."
     name = out.get("full_name") or ""
     if name and len(name.split(" ")) < 2:
         errors["full_name"] = "Họ và tên: cần có ít nhất họ và tên (ví dụ: Nguyễn An)."
@@ -139,7 +143,10 @@ def clean_member_data(
             errors["citizen_id"] = check.errors[0]
         else:
             out["citizen_id"] = check.number
-            changed = instance is None or instance.citizen_id != check.number
+            # re-check when the number, or what it is checked against (birth year, sex), changes
+            changed = instance is None or (instance.citizen_id, instance.date_of_birth, instance.sex) != (
+                check.number, dob, out.get("sex"),
+            )  # fmt: skip
             if changed and check.warnings and not accept_warnings:
                 errors["citizen_id"] = (
                     " ".join(check.warnings) + " Nếu thông tin đúng, hãy đánh dấu “Xác nhận thông tin CCCD” và lưu lại."
@@ -168,7 +175,13 @@ def clean_member_data(
         errors["admitted_on"] = "Ngày vào Đoàn: không được sau ngày hôm nay."
     elif admitted and dob and "date_of_birth" not in errors:
         age = vn.age_on(dob, admitted)
-        if age < rules.admission_min_age or age > rules.admission_max_age:
+        too_young = age < rules.admission_min_age
+        if rules.admission_min_age_counts_from_15_plus_1_day:
+            # Union guides: "15 years + 1 day" is enough (the day after the 15th birthday)
+            too_young = age < rules.admission_min_age - 1 or (
+                age == rules.admission_min_age - 1 and vn.age_on(dob, admitted - timedelta(days=1)) < age
+            )
+        if too_young or age > rules.admission_max_age:
             errors["admitted_on"] = (
                 f"Tuổi khi vào Đoàn là {age}, ngoài độ tuổi kết nạp "
                 f"({rules.admission_min_age}–{rules.admission_max_age} tuổi)."
@@ -193,7 +206,9 @@ def _duplicate_message(actor: Any, existing: Member) -> str:
 def _check_holding_unit(actor: Any, unit: Unit) -> None:
     require(actor, "member.manage", unit)
     if unit.kind not in MEMBER_HOLDING_KINDS:
-        raise ValidationError({"unit": f"“{unit.name}” không phải chi đoàn: đoàn viên phải sinh hoạt tại một chi đoàn."})
+        raise ValidationError(
+            {"unit": f"“{unit.name}” không phải chi đoàn: đoàn viên phải sinh hoạt tại một chi đoàn."}
+        )
     if not unit.is_open:
         raise ValidationError({"unit": f"Chi đoàn “{unit.name}” đã giải thể."})
 
@@ -202,7 +217,9 @@ def _check_holding_unit(actor: Any, unit: Unit) -> None:
 
 
 @transaction.atomic
-def member_create(*, actor: Any, unit: Unit, data: dict[str, Any], accept_warnings: bool = False, note: str = "") -> Member:
+def member_create(
+    *, actor: Any, unit: Unit, data: dict[str, Any], accept_warnings: bool = False, note: str = ""
+) -> Member:
     _check_holding_unit(actor, unit)
     Unit.objects.select_for_update().filter(pk=unit.pk).first()
     clean, warnings = clean_member_data(data, accept_warnings=accept_warnings)
@@ -247,11 +264,15 @@ def member_update(
     require(actor, "member.manage", member.unit)
     if version is not None and int(version) != member.version:
         raise ValidationError(
-            {"__all__": "Hồ sơ vừa được người khác cập nhật (hoặc biểu mẫu đã được gửi). Hãy tải lại trang rồi sửa lại."}
+            {
+                "__all__": "Hồ sơ vừa được người khác cập nhật (hoặc biểu mẫu đã được gửi). Hãy tải lại trang rồi sửa lại."
+            }
         )
     clean, warnings = clean_member_data(data, instance=member, accept_warnings=accept_warnings)
     if clean["citizen_id"] != member.citizen_id:
-        existing = Member.objects.select_related("unit").filter(citizen_id=clean["citizen_id"]).exclude(pk=member.pk).first()
+        existing = (
+            Member.objects.select_related("unit").filter(citizen_id=clean["citizen_id"]).exclude(pk=member.pk).first()
+        )
         if existing:
             raise ValidationError({"citizen_id": _duplicate_message(actor, existing)})
     before = audit.snapshot(member, AUDIT_FIELDS)
@@ -263,7 +284,9 @@ def member_update(
         return member
     member.version += 1
     member.save()
-    audit.record(actor=actor, obj=member, action="update", changes=changes, note="; ".join([*warnings, note]).strip("; "))
+    audit.record(
+        actor=actor, obj=member, action="update", changes=changes, note="; ".join([*warnings, note]).strip("; ")
+    )
     return member
 
 
@@ -292,7 +315,9 @@ def member_change_status(
     elif effective_on > _today():
         errors["effective_on"] = "Ngày hiệu lực không được sau ngày hôm nay."
     elif member.status_since and effective_on < member.status_since:
-        errors["effective_on"] = f"Ngày hiệu lực không được trước ngày {member.status_since:%d/%m/%Y} (lần thay đổi trước)."
+        errors["effective_on"] = (
+            f"Ngày hiệu lực không được trước ngày {member.status_since:%d/%m/%Y} (lần thay đổi trước)."
+        )
     if not (reason or "").strip():
         errors["reason"] = "Cần ghi lý do hoặc căn cứ thay đổi trạng thái."
     if errors:
@@ -340,8 +365,13 @@ def members_relocate(
         _stat_add(to_unit.pk, status, 1)
         logs.append(
             MemberUnitChange(
-                member_id=pk, from_unit_id=from_id, to_unit=to_unit, effective_on=on, reason=reason[:200],
-                unit_change=unit_change, actor=actor,
+                member_id=pk,
+                from_unit_id=from_id,
+                to_unit=to_unit,
+                effective_on=on,
+                reason=reason[:200],
+                unit_change=unit_change,
+                actor=actor,
             )  # fmt: skip
         )
         moved += 1

@@ -14,7 +14,12 @@ from .models import Unit, UnitChange, UnitParentage
 
 
 def unit_get(*, actor: Any, pk: int, action: str = "view") -> Unit:
-    unit = Unit.objects.restrict(actor, action).select_related("parent", "province", "ward", "merged_into").filter(pk=pk).first()
+    unit = (
+        Unit.objects.restrict(actor, action)
+        .select_related("parent", "province", "ward", "merged_into")
+        .filter(pk=pk)
+        .first()
+    )
     if unit is None:
         raise Unit.DoesNotExist
     return unit
@@ -28,11 +33,19 @@ def unit_children(*, actor: Any, unit: Unit, include_closed: bool = False) -> Qu
 
 
 def unit_children_as_of(*, actor: Any, unit: Unit, day: date) -> QuerySet[Unit]:
-    """Children of `unit` as the tree stood on `day` (effective-dated parentage)."""
-    ids = UnitParentage.objects.filter(parent=unit, valid_from__lte=day).filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gt=day)
-    ).values("unit_id")
-    return Unit.objects.restrict(actor, "view").filter(pk__in=ids).order_by("name")
+    """Children of `unit` as the tree stood on `day` (effective-dated parentage).
+
+    Scope is checked on `unit`, not on where its past children hang today: a unit
+    that has since moved to another province still counts under `unit` for `day`.
+    """
+    if not Unit.objects.restrict(actor, "view").filter(pk=unit.pk).exists():
+        return Unit.objects.none()
+    ids = (
+        UnitParentage.objects.filter(parent=unit, valid_from__lte=day)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gt=day))
+        .values("unit_id")
+    )
+    return Unit.objects.filter(pk__in=ids).order_by("name")
 
 
 def unit_search(*, actor: Any, q: str, limit: int = 30, include_closed: bool = False) -> list[Unit]:

@@ -19,7 +19,7 @@ from .choices import ALLOWED_CHILDREN, MEMBER_HOLDING_KINDS, ChangeKind, Sector,
 from .models import Unit, UnitChange, UnitParentage
 
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,29}$")
-AUDIT_FIELDS = ["code", "name", "short_name", "kind", "sector", "parent", "province", "ward", "address", "founded_on", "closed_on"]
+AUDIT_FIELDS = ["code", "name", "short_name", "kind", "sector", "parent", "province", "ward", "address", "founded_on", "closed_on"]  # fmt: skip
 
 
 def _today() -> date:
@@ -142,7 +142,9 @@ def unit_create(
 
 def unit_create_root(*, code: str, name: str, founded_on: date | None = None) -> Unit:
     """The Central Committee: created once by setup, not by any account."""
-    unit = Unit.objects.create(code=code, name=name, kind=UnitKind.CENTRAL, depth=0, path="/tmp/", name_search=vn.fold(name))
+    unit = Unit.objects.create(
+        code=code, name=name, kind=UnitKind.CENTRAL, depth=0, path="/tmp/", name_search=vn.fold(name)
+    )
     unit.path = f"/{unit.pk}/"
     unit.founded_on = founded_on
     unit.save(update_fields=["path", "founded_on"])
@@ -160,13 +162,15 @@ def unit_update(*, actor: Any, unit: Unit, data: dict[str, Any], version_name: s
     allowed = {"name", "short_name", "sector", "province", "ward", "address", "founded_on"}
     unknown = set(data) - allowed
     if unknown:
-        raise ValidationError({k: "Trường này không sửa được ở đây." for k in unknown})
+        raise ValidationError(dict.fromkeys(unknown, "Trường này không sửa được ở đây."))
     before = audit.snapshot(unit, AUDIT_FIELDS)
     old_name = unit.name
     for key, value in data.items():
         setattr(unit, key, vn.nfc(value) if key in {"name", "short_name", "address"} else value)
     if not unit.name:
         raise ValidationError({"name": "Tên đơn vị không được để trống."})
+    if unit.sector and unit.sector not in Sector.values:
+        raise ValidationError({"sector": "Khối không hợp lệ."})
     if unit.founded_on and unit.founded_on > _today():
         raise ValidationError({"founded_on": "Ngày thành lập không được sau ngày hôm nay."})
     if unit.ward is not None and unit.province is None:
@@ -177,7 +181,9 @@ def unit_update(*, actor: Any, unit: Unit, data: dict[str, Any], version_name: s
     if not changes:
         return unit
     if "name" in changes:
-        _record(actor, unit, ChangeKind.RENAME, _today(), f"Đổi tên “{old_name}” thành “{unit.name}”", {"old": old_name})
+        _record(
+            actor, unit, ChangeKind.RENAME, _today(), f"Đổi tên “{old_name}” thành “{unit.name}”", {"old": old_name}
+        )
     else:
         _record(actor, unit, ChangeKind.UPDATE, _today(), "Cập nhật thông tin đơn vị")
     audit.record(actor=actor, obj=unit, action="update", changes=changes)
@@ -214,7 +220,9 @@ def unit_move(
     if unit.depth == 0:
         raise ValidationError({"unit": "Không thể chuyển Trung ương Đoàn."})
     if not unit.is_open or not new_parent.is_open:
-        raise ValidationError({"new_parent": "Không thể chuyển đơn vị đã giải thể, hoặc chuyển vào đơn vị đã giải thể."})
+        raise ValidationError(
+            {"new_parent": "Không thể chuyển đơn vị đã giải thể, hoặc chuyển vào đơn vị đã giải thể."}
+        )
     if new_parent.path.startswith(unit.path):
         raise ValidationError(
             {"new_parent": "Không thể chuyển một đơn vị vào chính nó hoặc vào đơn vị trực thuộc của nó."}
@@ -276,7 +284,9 @@ def unit_merge(
     children = list(Unit.objects.filter(parent=absorbed, closed_on__isnull=True))
     member_ids = _members().member_ids_on_rolls(absorbed)
     if member_ids and survivor.kind not in MEMBER_HOLDING_KINDS:
-        raise ValidationError({"survivor": f"“{survivor.name}” không trực tiếp quản lý đoàn viên nên không nhận được đoàn viên."})
+        raise ValidationError(
+            {"survivor": f"“{survivor.name}” không trực tiếp quản lý đoàn viên nên không nhận được đoàn viên."}
+        )
     change = _record(
         actor, absorbed, ChangeKind.MERGE, on, f"Hợp nhất {absorbed.name} vào {survivor.name}",
         {"survivor": survivor.pk, "children": [c.pk for c in children], "members": member_ids}, decision_number,
@@ -322,7 +332,9 @@ def unit_merge_revert(*, actor: Any, change: UnitChange, on: date | None = None)
     Unit.objects.filter(pk=absorbed.pk).update(closed_on=None, merged_into=None)
     absorbed.refresh_from_db()
     UnitParentage.objects.create(unit=absorbed, parent=parent, valid_from=on)
-    children = list(Unit.objects.filter(pk__in=change.details.get("children", []), parent=survivor, closed_on__isnull=True))
+    children = list(
+        Unit.objects.filter(pk__in=change.details.get("children", []), parent=survivor, closed_on__isnull=True)
+    )
     revert = _record(
         actor, absorbed, ChangeKind.MERGE_REVERT, on, f"Hủy hợp nhất {absorbed.name} vào {survivor.name}",
         {"merge": change.pk, "children": [c.pk for c in children]},
@@ -339,7 +351,12 @@ def unit_merge_revert(*, actor: Any, change: UnitChange, on: date | None = None)
     change.reverted_by = revert
     change.save(update_fields=["reverted_by"])
     _refresh_child_counts(parent, survivor, absorbed)
-    audit.record(actor=actor, obj=absorbed, action="merge_revert", changes={"closed_on": [change.effective_on.strftime("%d/%m/%Y"), None]})
+    audit.record(
+        actor=actor,
+        obj=absorbed,
+        action="merge_revert",
+        changes={"closed_on": [change.effective_on.strftime("%d/%m/%Y"), None]},
+    )
     return revert
 
 
@@ -399,15 +416,21 @@ def unit_split(
                 reason=f"Chia tách {unit.name}",
             )  # fmt: skip
         split.details["parts"].append(
-            {"unit": new_unit.pk, "members": list(part.get("member_ids") or []), "children": list(part.get("child_ids") or [])}
+            {
+                "unit": new_unit.pk,
+                "members": list(part.get("member_ids") or []),
+                "children": list(part.get("child_ids") or []),
+            }
         )
         created.append(new_unit)
     split.save(update_fields=["details"])
     if close_original:
         Unit.objects.filter(pk=unit.pk).update(closed_on=on)
         UnitParentage.objects.filter(unit=unit, valid_to__isnull=True).update(valid_to=on)
-    _refresh_child_counts(unit.parent, unit)
-    audit.record(actor=actor, obj=unit, action="split", summary=f"Chia tách thành: {', '.join(u.name for u in created)}")
+    _refresh_child_counts(unit.parent, unit, *created)
+    audit.record(
+        actor=actor, obj=unit, action="split", summary=f"Chia tách thành: {', '.join(u.name for u in created)}"
+    )
     return created
 
 
@@ -415,7 +438,9 @@ def unit_split(
 
 
 @transaction.atomic
-def unit_close(*, actor: Any, unit: Unit, on: date | None = None, decision_number: str = "", reason: str = "") -> UnitChange:
+def unit_close(
+    *, actor: Any, unit: Unit, on: date | None = None, decision_number: str = "", reason: str = ""
+) -> UnitChange:
     require(actor, "unit.manage", unit)
     if unit.pk == actor.unit_id or unit.parent is None:
         raise ValidationError({"unit": "Không thể giải thể chính đơn vị của tài khoản."})
@@ -435,7 +460,9 @@ def unit_close(*, actor: Any, unit: Unit, on: date | None = None, decision_numbe
     Unit.objects.filter(pk=unit.pk).update(closed_on=on)
     UnitParentage.objects.filter(unit=unit, valid_to__isnull=True).update(valid_to=on)
     change = _record(actor, unit, ChangeKind.CLOSE, on, f"Giải thể {unit.name}. {reason}".strip(), {}, decision_number)
-    audit.record(actor=actor, obj=unit, action="close", changes={"closed_on": [None, on.strftime("%d/%m/%Y")]}, note=reason)
+    audit.record(
+        actor=actor, obj=unit, action="close", changes={"closed_on": [None, on.strftime("%d/%m/%Y")]}, note=reason
+    )
     _refresh_child_counts(unit.parent)
     return change
 
@@ -458,4 +485,3 @@ def unit_reopen(*, actor: Any, unit: Unit, on: date | None = None, decision_numb
     audit.record(actor=actor, obj=unit, action="reopen", changes={"closed_on": [old.strftime("%d/%m/%Y"), None]})
     _refresh_child_counts(unit.parent)
     return change
-
