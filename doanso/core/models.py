@@ -95,3 +95,20 @@ class Religion(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RuleSet(models.Model):
+    """Rule values in force from `effective_from` until the next rule set. Published by the Central level."""
+
+    effective_from = models.DateField(_("có hiệu lực từ ngày"), unique=True)
+    values = models.JSONField(_("giá trị"), default=dict)
+    note = models.TextField(_("căn cứ / ghi chú"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_from"]
+        verbose_name = _("bộ quy định")
+
+    def __str__(self) -> str:
+        return f"Quy định từ {self.effective_from:%d/%m/%Y}"

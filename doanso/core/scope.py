@@ -28,6 +28,7 @@ PERMISSIONS: dict[str, str] = {
     "account.view": "Xem tài khoản",
     "account.manage": "Cấp, sửa, khóa tài khoản cho đơn vị trực thuộc",
     "audit.view": "Xem lịch sử thay đổi",
+    "rules.manage": "Ban hành bộ quy định (chỉ Trung ương)",
 }
 
 

@@ -57,7 +57,10 @@ def test_sibling_posts_change_nothing(cast, client):
         (reverse("unit_create", args=[cast.c11.pk]), {"code": "X1", "name": "Chi đoàn lạ", "kind": "branch"}),
         (reverse("member_create") + f"?unit={b111.pk}", member_post(make_cccd(date(2005, 8, 14), "F"))),
         (reverse("member_edit", args=[cast.m_b111_1.pk]), member_post(cast.m_b111_1.citizen_id)),
-        (reverse("member_status", args=[cast.m_b111_1.pk]), {"status": "deceased", "effective_on": TODAY, "reason": "x"}),
+        (
+            reverse("member_status", args=[cast.m_b111_1.pk]),
+            {"status": "deceased", "effective_on": TODAY, "reason": "x"},
+        ),
         (reverse("account_create") + f"?unit={b111.pk}", {"username": "lạ", "role": 1, "password": "Matkhau@123"}),
     ]
     for url, data in posts:
@@ -75,7 +78,9 @@ def test_out_of_scope_id_in_a_form_is_refused(cast, client):
     )
     assert response.status_code == 200
     assert "ngoài phạm vi quản lý" in response.content.decode()
-    response = client.post(reverse("unit_merge", args=[cast.b111.pk]), {"survivor": cast.b121.pk, "effective_on": TODAY})
+    response = client.post(
+        reverse("unit_merge", args=[cast.b111.pk]), {"survivor": cast.b121.pk, "effective_on": TODAY}
+    )
     assert "ngoài phạm vi quản lý" in response.content.decode()
     assert snapshot() == before
 
@@ -111,7 +116,9 @@ def test_stale_member_edit_is_refused(cast, client):
     client.force_login(cast.users["c11"])
     m = cast.m_b111_1
     url = reverse("member_edit", args=[m.pk])
-    data = member_post(m.citizen_id, full_name=m.full_name, sex=m.sex, date_of_birth=m.date_of_birth.strftime("%d/%m/%Y"))
+    data = member_post(
+        m.citizen_id, full_name=m.full_name, sex=m.sex, date_of_birth=m.date_of_birth.strftime("%d/%m/%Y")
+    )
     data["admitted_on"] = m.admitted_on.strftime("%d/%m/%Y")
     data["version"] = m.version
     assert client.post(url, {**data, "occupation": "Kỹ sư"}).status_code == 302
@@ -143,7 +150,7 @@ def test_export_is_scoped_and_neutralises_formulas(cast, client):
     from doanso.members.services import member_update
 
     m = cast.m_b111_1
-    member_update(actor=cast.users["c11"], member=m, data={"card_number": "=HYPERLINK(\"x\")"})
+    member_update(actor=cast.users["c11"], member=m, data={"card_number": '=HYPERLINK("x")'})
     client.force_login(cast.users["c11"])
     response = client.get(reverse("member_export", args=["csv"]) + f"?unit={cast.c11.pk}")
     body = b"".join(response.streaming_content).decode("utf-8-sig")

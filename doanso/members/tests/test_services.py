@@ -14,7 +14,6 @@ from conftest import make_cccd, member_data
 from doanso.accounts.models import Role, User
 from doanso.core import vn
 from doanso.core.models import AuditEvent
-from doanso.core.rules import MembershipRules
 from doanso.core.scope import ScopeError
 from doanso.members import services
 from doanso.members.choices import MemberStatus
@@ -211,13 +210,16 @@ def test_age_at_admission_window(cast, acc, years, days, ok):
         assert f"là {vn.age_on(dob, admitted)}" in msg
 
 
-def test_age_window_reads_the_rule_set(cast, acc, monkeypatch):
-    """The bounds come from core.rules, not from literals; the "15 years + 1 day" reading is a setting."""
+def test_age_window_reads_the_rule_set_in_force_on_the_admission_day(cast, acc):
+    """The bounds come from dated rule sets, not literals; the "15 years + 1 day" reading is a setting."""
+    from doanso.core.models import RuleSet
+
+    RuleSet.objects.create(
+        effective_from=date(2000, 1, 1), values={"admission_min_age_counts_from_15_plus_1_day": True}
+    )
+    RuleSet.objects.create(effective_from=date(2020, 1, 1), values={"admission_max_age": 35})
     dob = date(1990, 4, 10)
     fifteenth = date(2005, 4, 10)
-    monkeypatch.setattr(
-        services, "rules_on", lambda day=None: MembershipRules(admission_min_age_counts_from_15_plus_1_day=True)
-    )
     assert_refused(
         ValidationError,
         lambda: services.member_create(
@@ -229,11 +231,22 @@ def test_age_window_reads_the_rule_set(cast, acc, monkeypatch):
         actor=acc.c11, unit=cast.b111, data=member_data("Lâm Văn B", dob=dob, admitted_on=fifteenth + timedelta(days=1))
     )
     assert m.pk
-    monkeypatch.setattr(services, "rules_on", lambda day=None: MembershipRules(admission_max_age=35))
+    # Admitted at 34 in 2025: allowed by the 2020 rule set …
     m = services.member_create(
         actor=acc.c11, unit=cast.b111, data=member_data("Lâm Văn C", dob=dob, admitted_on=date(2025, 4, 9))
     )
     assert m.pk
+    # … but 31 in 2019 was judged by the 2000 rule set (maximum 30).
+    assert_refused(
+        ValidationError,
+        lambda: services.member_create(
+            actor=acc.c11,
+            unit=cast.b111,
+            data=member_data("Lâm Văn D", dob=date(1988, 1, 1), admitted_on=date(2019, 6, 1)),
+        ),
+        field="admitted_on",
+        contains="16–30",
+    )
 
 
 def test_member_must_sit_in_an_open_branch(cast, acc):
