@@ -33,7 +33,7 @@ demo: setup
 	$(DJANGO) seed_demo --if-empty
 
 run: demo
-	@$(DJANGO) demo_logins
+	@$(DJANGO) demo_logins --port $(PORT)
 	$(DJANGO) runserver 127.0.0.1:$(PORT)
 
 test: setup browser
