@@ -119,10 +119,14 @@ class Member(models.Model):
             models.Index(fields=["scope3", "sort_key", "id"], name="member_s3_sort_idx"),
             models.Index(fields=["unit", "sort_key", "id"], name="member_unit_sort_idx"),
             models.Index(
-                fields=["scope1", "search_name"], name="member_s1_name_idx", opclasses=["int4_ops", "varchar_pattern_ops"]
+                fields=["scope1", "search_name"],
+                name="member_s1_name_idx",
+                opclasses=["int4_ops", "varchar_pattern_ops"],
             ),
             models.Index(
-                fields=["scope1", "search_given"], name="member_s1_given_idx", opclasses=["int4_ops", "varchar_pattern_ops"]
+                fields=["scope1", "search_given"],
+                name="member_s1_given_idx",
+                opclasses=["int4_ops", "varchar_pattern_ops"],
             ),
             models.Index(fields=["search_name"], name="member_name_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["search_given"], name="member_given_idx", opclasses=["varchar_pattern_ops"]),
@@ -187,6 +191,9 @@ class MemberStatusRecord(models.Model):
         ordering = ["member", "effective_on", "id"]
         verbose_name = _("quá trình trạng thái")
 
+    def __str__(self) -> str:
+        return f"{self.get_status_display()} từ {self.effective_on:%d/%m/%Y}"
+
 
 class MemberUnitChange(models.Model):
     """A dated move of a member between units (by a tree change or, later, a transfer)."""
@@ -203,6 +210,9 @@ class MemberUnitChange(models.Model):
     class Meta:
         ordering = ["member", "effective_on", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.from_unit} → {self.to_unit} ({self.effective_on:%d/%m/%Y})"
+
 
 class MemberStat(models.Model):
     """Rollup: members directly on a unit's rolls per status. Kept exact by the services."""
@@ -213,3 +223,6 @@ class MemberStat(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["unit", "status"], name="member_stat_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.status}: {self.count}"

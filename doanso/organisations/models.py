@@ -26,7 +26,12 @@ class Unit(models.Model):
     kind = models.CharField(_("cấp / loại đơn vị"), max_length=20, choices=UnitKind.choices)
     sector = models.CharField(_("khối"), max_length=20, choices=Sector.choices, blank=True)
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name=_("đơn vị cấp trên")
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("đơn vị cấp trên"),
     )
     path = models.CharField(max_length=255, unique=True)
     depth = models.PositiveSmallIntegerField(default=0)
@@ -84,6 +89,9 @@ class UnitParentage(models.Model):
         indexes = [models.Index(fields=["unit", "valid_from"], name="parentage_unit_idx")]
         ordering = ["unit", "valid_from", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.unit_id} ⊂ {self.parent_id} từ {self.valid_from:%d/%m/%Y}"
+
 
 class UnitChange(models.Model):
     """A dated change of the tree; `details` holds what a later change needs to reverse it."""
@@ -101,3 +109,6 @@ class UnitChange(models.Model):
     class Meta:
         ordering = ["-effective_on", "-id"]
         verbose_name = _("thay đổi tổ chức")
+
+    def __str__(self) -> str:
+        return self.summary or self.get_kind_display()
