@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "doanso.accounts",
     "doanso.organisations",
     "doanso.members",
+    "doanso.procedures",
 ]
 
 MIDDLEWARE = [
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "doanso.procedures.context.inbox",
             ],
         },
     },
@@ -119,7 +121,8 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["doanso.core.formats"]
-USE_THOUSAND_SEPARATOR = True
+# Ids in URLs and forms must never be grouped ("3.291"); counts use |intcomma where shown.
+USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"

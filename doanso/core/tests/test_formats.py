@@ -66,7 +66,9 @@ def test_date_template_filter_renders_dd_mm_yyyy(template, expected):
 
 def test_numbers_use_decimal_comma_and_thousands_dot():
     assert formats.number_format(1234567.5, decimal_pos=1, use_l10n=True, force_grouping=True) == "1.234.567,5"
-    assert Template("{{ n }}").render(Context({"n": 120000})) == "120.000"
+    # Shown numbers are grouped with |intcomma; a bare {{ n }} stays plain so ids in URLs are never "3.291".
+    assert Template("{% load humanize %}{{ n|intcomma }}").render(Context({"n": 120000})) == "120.000"
+    assert Template("{{ n }}").render(Context({"n": 120000})) == "120000"
 
 
 @pytest.fixture

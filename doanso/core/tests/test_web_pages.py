@@ -44,3 +44,17 @@ def test_sibling_commune_gets_404_everywhere(cast, client):
     for url in unit_pages(cast):
         response = client.get(url)
         assert response.status_code in (403, 404), (url, response.status_code)
+
+
+def test_ids_in_links_are_never_grouped_like_numbers():
+    """With Vietnamese number formatting, 3291 must not become "3.291" inside a URL or a form value."""
+    from django.template import Context, Template
+
+    class Obj:
+        pk = 1234567
+
+    html = Template('{% load humanize %}<a href="?unit={{ o.pk }}">{{ n|intcomma }}</a>').render(
+        Context({"o": Obj(), "n": 3807})
+    )
+    assert "?unit=1234567" in html
+    assert ">3.807<" in html

@@ -1,0 +1,13 @@
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseKind(models.TextChoices):
+    ADMISSION = "admission", _("Kết nạp đoàn viên")
+    TRANSFER = "transfer", _("Chuyển sinh hoạt Đoàn")
+
+
+class SponsorKind(models.TextChoices):
+    MEMBER = "member", _("Đoàn viên giới thiệu")
+    PIONEER_DETACHMENT = "pioneer", _("Liên đội/Chi đội TNTP Hồ Chí Minh giới thiệu")
+    ASSOCIATION_BRANCH = "association", _("Chi hội (Hội LHTN, Hội Sinh viên) giới thiệu")

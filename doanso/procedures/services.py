@@ -1,0 +1,356 @@
+"""The procedure mechanism: open a case, act on it (one generic service), act on many at once."""
+
+from __future__ import annotations
+
+import calendar
+from datetime import date, datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from doanso.core import audit, vn
+from doanso.core.models import Ethnicity, Religion
+from doanso.core.rules import rules_on
+from doanso.core.scope import ScopeError, require
+from doanso.members.models import Member
+from doanso.members.services import member_create
+from doanso.organisations.choices import MEMBER_HOLDING_KINDS, UnitKind
+from doanso.organisations.models import Unit
+
+from .choices import CaseKind, SponsorKind
+from .kinds import ADMISSION, Transition, spec_for
+from .models import Case, CaseStep, CaseSubject, Notification, Youth
+
+# Units with the power to approve an admission (the "directly superior" level of a branch).
+APPROVING_KINDS = {UnitKind.GRASSROOTS, UnitKind.GRASSROOTS_BRANCH, UnitKind.INTERMEDIATE, UnitKind.DISTRICT,
+                   UnitKind.PROVINCE, UnitKind.CENTRAL_DIRECT}  # fmt: skip
+
+
+def _today() -> date:
+    return timezone.localdate()
+
+
+def _as_date(value: Any, field: str, label: str) -> date:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                return datetime.strptime(value.strip(), fmt).date()
+            except ValueError:
+                continue
+    raise ValidationError({field: f"{label}: ngày không hợp lệ (dd/mm/yyyy)."})
+
+
+def _as_int(value: Any, field: str, label: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError({field: f"{label}: phải là số nguyên."}) from None
+    if number < 0:
+        raise ValidationError({field: f"{label}: không được âm."})
+    return number
+
+
+def superior_of(unit: Unit) -> Unit:
+    """The nearest unit above a branch with the power to approve (a faculty union has none)."""
+    ids = unit.ancestor_ids()[:-1]
+    for ancestor in sorted(Unit.objects.filter(pk__in=ids), key=lambda u: -u.depth):
+        if ancestor.kind in APPROVING_KINDS:
+            return ancestor
+    raise ValidationError({"unit": f"Không tìm thấy đơn vị cấp trên có thẩm quyền chuẩn y cho {unit.name}."})
+
+
+def _require_decider(actor: Any, unit: Unit | None, transition: Transition) -> None:
+    require(actor, "member.manage")
+    if unit is None or not unit.path.startswith(actor.unit.path):
+        where = unit.name if unit is not None else "đơn vị có thẩm quyền"
+        raise ScopeError(f"Chỉ {where} (hoặc cấp trên của đơn vị này) mới được “{transition.label}”.")
+
+
+def _notify(case: Case, message: str) -> None:
+    if case.deciding_unit_id:
+        Notification.objects.create(unit_id=case.deciding_unit_id, case=case, message=message[:300])
+
+
+# ---------------------------------------------------------------- candidates (thanh niên)
+
+YOUTH_FIELDS = [
+    "full_name", "date_of_birth", "sex", "ethnicity", "religion", "citizen_id", "phone", "occupation", "current_address",
+    "applied_on", "application", "personal_history", "course_passed_on", "course_certificate", "sponsor_kind",
+    "sponsor_member", "sponsor_note",
+]  # fmt: skip
+
+
+@transaction.atomic
+def youth_register(*, actor: Any, unit: Unit, data: dict[str, Any]) -> Youth:
+    """A branch registers a candidate with application and personal history."""
+    require(actor, "member.manage", unit)
+    if unit.kind not in MEMBER_HOLDING_KINDS or not unit.is_open:
+        raise ValidationError({"unit": "Thanh niên phải được đăng ký tại một chi đoàn đang hoạt động."})
+    errors: dict[str, str] = {}
+    d = {k: data.get(k) for k in YOUTH_FIELDS}
+    for key in ("full_name", "date_of_birth", "sex", "citizen_id", "applied_on"):
+        if d.get(key) in (None, ""):
+            errors[key] = "Không được để trống."
+    check = vn.check_citizen_id(d.get("citizen_id"), d.get("date_of_birth"), d.get("sex"))
+    if d.get("citizen_id") and check.errors:
+        errors["citizen_id"] = check.errors[0]
+    elif d.get("citizen_id"):
+        d["citizen_id"] = check.number
+        existing = Member.objects.select_related("unit").filter(citizen_id=check.number).first()
+        if existing:
+            errors["citizen_id"] = "Người này đã là đoàn viên, không cần kết nạp."
+        elif Youth.objects.filter(citizen_id=check.number).exists():
+            errors["citizen_id"] = "Số CCCD này đã có hồ sơ thanh niên đăng ký vào Đoàn."
+    today = _today()
+    if d.get("date_of_birth") and d["date_of_birth"] > today:
+        errors["date_of_birth"] = "Ngày sinh không được sau ngày hôm nay."
+    if d.get("applied_on") and d["applied_on"] > today:
+        errors["applied_on"] = "Ngày nộp đơn không được sau ngày hôm nay."
+    if d.get("course_passed_on") and d["course_passed_on"] > today:
+        errors["course_passed_on"] = "Ngày hoàn thành lớp cảm tình Đoàn không được sau ngày hôm nay."
+    if d.get("sponsor_kind") and d["sponsor_kind"] not in SponsorKind.values:
+        errors["sponsor_kind"] = "Hình thức giới thiệu không hợp lệ."
+    if d.get("sponsor_kind") == SponsorKind.MEMBER and not d.get("sponsor_member"):
+        errors["sponsor_member"] = "Cần chọn đoàn viên giới thiệu."
+    if d.get("phone"):
+        try:
+            d["phone"] = vn.normalize_phone(d["phone"])
+        except vn.PhoneError as exc:
+            errors["phone"] = str(exc)
+    if errors:
+        raise ValidationError(errors)
+    d["ethnicity"] = Ethnicity.objects.get(pk=d.get("ethnicity") or "01")
+    d["religion"] = Religion.objects.get(pk=d.get("religion") or "00")
+    for key in ("occupation", "current_address", "application", "personal_history", "course_certificate", "sponsor_kind",
+                "sponsor_note", "phone"):  # fmt: skip
+        d[key] = d.get(key) or ""
+    youth = Youth(unit=unit, created_by=actor, **d)
+    youth.set_derived()
+    youth.save()
+    audit.record(actor=actor, obj=youth, action="create", summary=f"Đăng ký thanh niên {youth.full_name} vào Đoàn")
+    return youth
+
+
+# ---------------------------------------------------------------- cases
+
+
+@transaction.atomic
+def admission_open(*, actor: Any, unit: Unit, youths: list[Youth], note: str = "") -> Case:
+    """A branch starts one admission case for the candidates of one branch meeting."""
+    require(actor, "member.manage", unit)
+    if not youths:
+        raise ValidationError({"youths": "Chọn ít nhất một thanh niên."})
+    for y in youths:
+        if y.unit_id != unit.pk:
+            raise ValidationError({"youths": f"{y.full_name} không đăng ký tại {unit.name}."})
+        if y.member_id:
+            raise ValidationError({"youths": f"{y.full_name} đã được kết nạp."})
+    case = Case.objects.create(
+        kind=CaseKind.ADMISSION, state=ADMISSION.initial, origin_unit=unit, deciding_unit=unit, opened_by=actor,
+        title=f"Kết nạp {len(youths)} thanh niên — {unit.name}",
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            CaseSubject.objects.bulk_create([CaseSubject(case=case, youth=y, kind=case.kind) for y in youths])
+    except IntegrityError as exc:
+        raise ValidationError({"youths": "Có thanh niên đang ở trong một hồ sơ kết nạp khác chưa xong."}) from exc
+    CaseStep.objects.create(
+        case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit, note=note,
+        data={"youths": [y.pk for y in youths]},
+    )  # fmt: skip
+    audit.record(actor=actor, obj=case, action="create", summary=case.title)
+    return case
+
+
+@transaction.atomic
+def case_act(
+    *, actor: Any, case: Case, action: str, data: dict[str, Any] | None = None, version: int | None = None
+) -> Case:
+    """Take one transition: lock, check state, decider and inputs, record the step, apply, notify."""
+    data = dict(data or {})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    spec = spec_for(case.kind)
+    transition = spec.transitions.get(action)
+    if transition is None:
+        raise ValidationError({"action": "Thao tác không có trong nghiệp vụ này."})
+    if version is not None and int(version) != case.version:
+        raise ValidationError({"__all__": "Hồ sơ vừa được người khác xử lý; hãy tải lại trang để xem tình trạng mới."})
+    if case.state not in transition.sources:
+        raise ValidationError(
+            {"__all__": f"Hồ sơ đang ở bước “{spec.states[case.state]}”, không thể “{transition.label}”."}
+        )
+    unit = case.deciding_unit if transition.who == "deciding" else case.origin_unit
+    _require_decider(actor, unit, transition)
+    missing = {f: "Không được để trống." for f in transition.requires if data.get(f) in (None, "", [], {})}
+    if missing:
+        raise ValidationError(missing)
+    hook = HOOKS.get((case.kind, action))
+    from_state = case.state
+    to_state, deciding, outcome, step_data = transition.target, case.deciding_unit, "", {}
+    if hook is not None:
+        to_state, deciding, outcome, step_data = hook(case=case, data=data, actor=actor, transition=transition)
+    if to_state in spec.final:
+        deciding = None
+        case.is_open = False
+        case.decided_at = timezone.now()
+        CaseSubject.objects.filter(case=case).update(is_open=False)
+    case.state = to_state
+    case.deciding_unit = deciding
+    case.outcome = outcome or case.outcome
+    case.version += 1
+    case.save()
+    CaseStep.objects.create(
+        case=case, action=action, from_state=from_state, to_state=to_state, actor=actor, actor_unit=actor.unit,
+        note=vn.nfc(data.get("note") or ""), data=step_data,
+    )  # fmt: skip
+    audit.record(
+        actor=actor, obj=case, action=action, changes={"state": [spec.states[from_state], spec.states[to_state]]}
+    )
+    if case.is_open and deciding is not None:
+        _notify(case, f"{case.title}: {spec.states[to_state]}")
+    return case
+
+
+def cases_bulk_act(*, actor: Any, cases: list[Case], action: str, data: dict[str, Any] | None = None) -> list[dict]:
+    """Act on many cases; each is atomic on its own. Returns what succeeded and why others did not."""
+    results = []
+    for case in cases:
+        try:
+            done = case_act(actor=actor, case=case, action=action, data=data)
+        except (ValidationError, ScopeError) as exc:
+            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+            results.append({"case": case.pk, "title": case.title, "ok": False, "message": " ".join(messages)})
+        else:
+            results.append(
+                {
+                    "case": done.pk,
+                    "title": done.title,
+                    "ok": True,
+                    "message": ADMISSION.states.get(done.state, done.state),
+                }
+            )
+    return results
+
+
+# ---------------------------------------------------------------- admission hooks
+
+
+def _months_before(day: date, months: int) -> date:
+    total = day.year * 12 + day.month - 1 - months
+    year, month = divmod(total, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def _eligibility_errors(youth: Youth, day: date) -> list[str]:
+    rules = rules_on(day)
+    problems = []
+    age = vn.age_on(youth.date_of_birth, day)
+    if age < rules.admission_min_age or age > rules.admission_max_age:
+        problems.append(f"tuổi {age}, ngoài độ tuổi kết nạp ({rules.admission_min_age}–{rules.admission_max_age})")
+    if not youth.course_passed_on or youth.course_passed_on > day:
+        problems.append("chưa hoàn thành lớp cảm tình Đoàn")
+    if not youth.sponsor_kind:
+        problems.append("chưa có người hoặc tổ chức giới thiệu")
+    elif youth.sponsor_kind == SponsorKind.MEMBER:
+        sponsor = youth.sponsor_member
+        if sponsor is None or sponsor.status != "active":
+            problems.append("người giới thiệu không phải đoàn viên đang sinh hoạt")
+        elif sponsor.admitted_on and sponsor.admitted_on > _months_before(day, rules.sponsor_min_months):
+            problems.append(f"người giới thiệu chưa là đoàn viên đủ {rules.sponsor_min_months} tháng")
+    return problems
+
+
+def _admission_vote(*, case: Case, data: dict, actor: Any, transition: Transition):
+    meeting_on = _as_date(data["meeting_on"], "meeting_on", "Ngày họp chi đoàn")
+    if meeting_on > _today():
+        raise ValidationError({"meeting_on": "Ngày họp chi đoàn không được sau ngày hôm nay."})
+    present = _as_int(data["present"], "present", "Số đoàn viên có mặt")
+    if present == 0:
+        raise ValidationError({"present": "Số đoàn viên có mặt phải lớn hơn 0."})
+    subjects = list(CaseSubject.objects.filter(case=case).select_related("youth__sponsor_member"))
+    votes = data["votes"]
+    problems = []
+    tally = {}
+    for s in subjects:
+        y = s.youth
+        vote = votes.get(str(y.pk)) or votes.get(y.pk)
+        if not vote:
+            raise ValidationError({"votes": f"Thiếu kết quả biểu quyết cho {y.full_name}."})
+        yes = _as_int(vote.get("for"), "votes", f"Số tán thành ({y.full_name})")
+        no = _as_int(vote.get("against"), "votes", f"Số không tán thành ({y.full_name})")
+        if yes + no > present:
+            raise ValidationError({"votes": f"{y.full_name}: số phiếu ({yes + no}) nhiều hơn số có mặt ({present})."})
+        tally[y.pk] = (yes, no)
+        for p in _eligibility_errors(y, meeting_on):
+            problems.append(f"{y.full_name}: {p}")
+    if problems:
+        raise ValidationError({"votes": problems})
+    passed = 0
+    for s in subjects:
+        yes, _no = tally[s.youth_id]
+        s.result = "passed" if yes * 2 > present else "not_passed"
+        s.note = f"{yes}/{present} tán thành"
+        s.save(update_fields=["result", "note"])
+        passed += s.result == "passed"
+    step = {
+        "meeting_on": meeting_on.isoformat(),
+        "present": present,
+        "votes": {str(k): list(v) for k, v in tally.items()},
+    }
+    if not passed:
+        return "not_passed", None, "Không thanh niên nào đạt quá nửa số đoàn viên có mặt tán thành.", step
+    return (transition.target, superior_of(case.origin_unit), f"{passed}/{len(subjects)} đạt biểu quyết", step)
+
+
+def _admission_approve(*, case: Case, data: dict, actor: Any, transition: Transition):
+    decision_on = _as_date(data["decision_on"], "decision_on", "Ngày quyết định")
+    meeting = case.steps.filter(action="vote").order_by("-at").first()
+    if decision_on > _today():
+        raise ValidationError({"decision_on": "Ngày quyết định không được sau ngày hôm nay."})
+    if meeting and decision_on.isoformat() < meeting.data.get("meeting_on", ""):
+        raise ValidationError({"decision_on": "Ngày quyết định chuẩn y không được trước ngày họp chi đoàn."})
+    number = vn.nfc(data["decision_number"])
+    admitted = []
+    for s in CaseSubject.objects.filter(case=case, result="passed").select_related("youth"):
+        y = s.youth
+        member = member_create(
+            actor=actor, unit=case.origin_unit, accept_warnings=True, note=f"Kết nạp theo quyết định {number}",
+            data={
+                "full_name": y.full_name, "date_of_birth": y.date_of_birth, "sex": y.sex, "ethnicity": y.ethnicity_id,
+                "religion": y.religion_id, "citizen_id": y.citizen_id, "phone": y.phone, "occupation": y.occupation,
+                "current_address": y.current_address, "admitted_on": decision_on, "admission_decision_number": number,
+                "admission_place": case.origin_unit.name,
+            },
+        )  # fmt: skip
+        Member.objects.filter(pk=member.pk).update(card_number=f"{decision_on:%Y}{member.pk:08d}")
+        Youth.objects.filter(pk=y.pk).update(member=member)
+        s.member = member
+        s.result = "admitted"
+        s.save(update_fields=["member", "result"])
+        admitted.append(member.pk)
+    step = {"decision_number": number, "decision_on": decision_on.isoformat(), "signer": vn.nfc(data["signer"]),
+            "members": admitted}  # fmt: skip
+    case.data = {**case.data, **step}
+    case.rule_set_id = rules_on(decision_on).rule_set_id
+    return transition.target, None, f"Đã kết nạp {len(admitted)} đoàn viên (QĐ {number})", step
+
+
+def _to_origin(*, case: Case, data: dict, actor: Any, transition: Transition):
+    return transition.target, case.origin_unit, "", {}
+
+
+HOOKS = {
+    (CaseKind.ADMISSION, "vote"): _admission_vote,
+    (CaseKind.ADMISSION, "approve"): _admission_approve,
+    (CaseKind.ADMISSION, "return"): _to_origin,
+}
+
+
+def inbox_count(*, actor: Any) -> int:
+    if not getattr(actor, "unit_id", None):
+        return 0
+    return Case.objects.filter(is_open=True, deciding_unit__path__startswith=actor.unit.path).count()

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.inbox, name="case_inbox"),
+    path("hang-loat/", views.bulk_act, name="case_bulk_act"),
+    path("thanh-nien/", views.youth_list, name="youth_list"),
+    path("thanh-nien/them/", views.youth_register, name="youth_register"),
+    path("ket-nap/mo/", views.admission_open, name="admission_open"),
+    path("<int:pk>/", views.case_detail, name="case_detail"),
+    path("<int:pk>/<str:action>/", views.case_act, name="case_act"),
+]

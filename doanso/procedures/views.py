@@ -1,0 +1,206 @@
+"""Procedure pages: the inbox, candidates, opening a case, acting on one or many cases."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from doanso.core.scope import ScopeError, has_perm
+from doanso.core.web import apply_service_errors, get_or_404
+from doanso.members.models import Member
+from doanso.organisations import selectors as unit_selectors
+from doanso.organisations.choices import MEMBER_HOLDING_KINDS
+
+from . import services
+from .forms import ApproveForm, NoteForm, YouthForm
+from .kinds import spec_for
+from .models import Case, CaseSubject, Youth
+
+
+def _official(request):
+    if not has_perm(request.user, "member.view"):
+        raise PermissionDenied("Chỉ tài khoản cán bộ mới dùng được nghiệp vụ.")
+
+
+def _unit(request):
+    pk = request.GET.get("unit") or request.user.unit_id
+    if not str(pk).isdigit():
+        raise Http404
+    return get_or_404(unit_selectors.unit_get, actor=request.user, pk=int(pk))
+
+
+@login_required
+def inbox(request):
+    _official(request)
+    tab = request.GET.get("tab", "waiting")
+    qs = Case.objects.restrict(request.user, "view").select_related("origin_unit", "deciding_unit")
+    if tab == "waiting":
+        qs = qs.filter(is_open=True, deciding_unit__path__startswith=request.user.unit.path)
+    elif tab == "open":
+        qs = qs.filter(is_open=True)
+    cases = list(qs[:200])
+    for case in cases:
+        case.state_label = spec_for(case.kind).states.get(case.state, case.state)
+    return render(
+        request,
+        "procedures/inbox.html",
+        {"cases": cases, "tab": tab, "approve_form": ApproveForm(initial={"decision_on": timezone.localdate()})},
+    )
+
+
+@login_required
+def youth_list(request):
+    _official(request)
+    unit = _unit(request)
+    youths = (
+        Youth.objects.restrict(request.user, "view")
+        .filter(unit__path__startswith=unit.path)
+        .select_related("unit", "member")
+    )
+    return render(
+        request, "procedures/youth_list.html",
+        {"unit": unit, "youths": youths[:500], "holds_members": unit.kind in MEMBER_HOLDING_KINDS,
+         "can_manage": has_perm(request.user, "member.manage")},
+    )  # fmt: skip
+
+
+@login_required
+def youth_register(request):
+    _official(request)
+    unit = _unit(request)
+    sponsors = Member.objects.restrict(request.user, "view").filter(unit=unit, status="active").order_by("sort_key")
+    form = YouthForm(request.POST or None, sponsors=sponsors)
+    if request.method == "POST" and form.is_valid():
+        try:
+            youth = services.youth_register(actor=request.user, unit=unit, data=form.service_data())
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, f"Đã đăng ký thanh niên {youth.full_name}.")
+            return redirect(f"/nghiep-vu/thanh-nien/?unit={unit.pk}")
+    return render(
+        request,
+        "procedures/form.html",
+        {"form": form, "title": f"Đăng ký thanh niên vào Đoàn — {unit.name}", "unit": unit},
+    )
+
+
+@login_required
+def admission_open(request):
+    _official(request)
+    unit = _unit(request)
+    busy = CaseSubject.objects.filter(is_open=True, youth__isnull=False).values("youth_id")
+    youths = list(
+        Youth.objects.restrict(request.user, "view").filter(unit=unit, member__isnull=True).exclude(pk__in=busy)
+    )
+    if request.method == "POST":
+        chosen = [y for y in youths if str(y.pk) in request.POST.getlist("youth")]
+        try:
+            case = services.admission_open(
+                actor=request.user, unit=unit, youths=chosen, note=request.POST.get("note", "")
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Đã lập hồ sơ kết nạp. Bước tiếp: ghi kết quả biểu quyết của chi đoàn.")
+            return redirect("case_detail", pk=case.pk)
+    return render(request, "procedures/admission_open.html", {"unit": unit, "youths": youths})
+
+
+def _case(request, pk: int) -> Case:
+    case = (
+        Case.objects.restrict(request.user, "view").select_related("origin_unit", "deciding_unit").filter(pk=pk).first()
+    )
+    if case is None:
+        raise Http404("Không tìm thấy hồ sơ trong phạm vi quản lý của bạn.")
+    return case
+
+
+@login_required
+def case_detail(request, pk: int):
+    _official(request)
+    case = _case(request, pk)
+    spec = spec_for(case.kind)
+    actions = [t for t in spec.transitions.values() if case.state in t.sources]
+    context = {
+        "case": case,
+        "state_label": spec.states.get(case.state, case.state),
+        "subjects": case.subjects.select_related("youth", "member", "youth__sponsor_member"),
+        "steps": case.steps.select_related("actor", "actor_unit"),
+        "actions": actions,
+        "approve_form": ApproveForm(initial={"decision_on": timezone.localdate()}),
+        "note_form": NoteForm(),
+        "today": timezone.localdate(),
+    }
+    return render(request, "procedures/case_detail.html", context)
+
+
+def _vote_data(request, case: Case) -> dict:
+    votes = {}
+    for s in case.subjects.all():
+        votes[str(s.youth_id)] = {
+            "for": request.POST.get(f"for_{s.youth_id}", ""),
+            "against": request.POST.get(f"against_{s.youth_id}", "0") or "0",
+        }
+    return {
+        "meeting_on": request.POST.get("meeting_on", ""),
+        "present": request.POST.get("present", ""),
+        "votes": votes,
+        "note": request.POST.get("note", ""),
+    }
+
+
+@login_required
+@require_POST
+def case_act(request, pk: int, action: str):
+    _official(request)
+    case = _case(request, pk)
+    data = (
+        _vote_data(request, case)
+        if action == "vote"
+        else {k: v for k, v in request.POST.items() if k != "csrfmiddlewaretoken"}
+    )
+    if action == "approve":
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect("case_detail", pk=case.pk)
+        data = form.cleaned_data
+    try:
+        services.case_act(actor=request.user, case=case, action=action, data=data, version=request.POST.get("version"))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    except ScopeError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Đã cập nhật hồ sơ.")
+    return redirect("case_detail", pk=case.pk)
+
+
+@login_required
+@require_POST
+def bulk_act(request):
+    """Approve (or return) many cases at once; each case is atomic, the page reports each result."""
+    _official(request)
+    action = request.POST.get("action", "")
+    ids = [int(i) for i in request.POST.getlist("case") if i.isdigit()]
+    cases = list(Case.objects.restrict(request.user, "view").filter(pk__in=ids))
+    if action == "approve":
+        form = ApproveForm(request.POST)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect("case_inbox")
+        data = form.cleaned_data
+    else:
+        data = {"note": request.POST.get("note", "")}
+    results = services.cases_bulk_act(actor=request.user, cases=cases, action=action, data=data)
+    ok = sum(r["ok"] for r in results)
+    return render(request, "procedures/bulk_result.html", {"results": results, "ok": ok, "failed": len(results) - ok})
