@@ -303,6 +303,25 @@ def member_change_status(
     """Record a dated status change (aged out, removed, deceased…). The record is the change."""
     member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
     require(actor, "member.manage", member.unit)
+    return member_record_status(
+        actor=actor, member=member, status=status, effective_on=effective_on, reason=reason,
+        decision_number=decision_number,
+    )  # fmt: skip
+
+
+@transaction.atomic
+def member_record_status(
+    *,
+    actor: Any,
+    member: Member,
+    status: str,
+    effective_on: date | None,
+    reason: str = "",
+    decision_number: str = "",
+) -> MemberStatusRecord:
+    """The status change itself. Callers have checked authority: member_change_status checks scope;
+    a procedure's case_act checks that the actor decides for the unit the case waits for."""
+    member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
     errors = {}
     if status not in MemberStatus.values:
         errors["status"] = "Trạng thái không hợp lệ."

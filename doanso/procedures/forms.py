@@ -52,3 +52,9 @@ class ApproveForm(forms.Form):
     decision_on = vn_date_field("Ngày quyết định", required=True)
     signer = forms.CharField(label="Người ký", max_length=120)
     note = forms.CharField(label="Ghi chú", required=False)
+
+
+class ReleaseForm(forms.Form):
+    remarks = forms.CharField(label="Nhận xét của đơn vị đi", widget=forms.Textarea(attrs={"rows": 2}))
+    dues_paid_to = forms.CharField(label="Đoàn phí đã đóng đến tháng (mm/yyyy)", max_length=7)
+    note = forms.CharField(label="Ghi chú", required=False)

@@ -105,3 +105,37 @@ ADMISSION.add(
         "withdraw", "Rút hồ sơ", frozenset({"prepared", "branch_approved"}), "withdrawn", "origin", ("note",), True
     )
 )
+
+
+# ---------------------------------------------------------------- transfer (chuyển sinh hoạt)
+
+TRANSFER = register(
+    KindSpec(
+        code=CaseKind.TRANSFER,
+        states={
+            "requested": "Đã đề nghị — chờ đơn vị đi giải quyết",
+            "released": "Đơn vị đi đã cho chuyển — đoàn viên đang chuyển sinh hoạt, chờ đơn vị đến tiếp nhận",
+            "placed": "Đã tiếp nhận và xếp vào chi đoàn",
+            "refused": "Đơn vị đến không tiếp nhận — trả về đơn vị đi",
+            "expired": "Quá hạn không tiếp nhận — trả về đơn vị đi",
+            "withdrawn": "Đã rút đề nghị",
+        },
+        initial="requested",
+        final={"placed", "refused", "expired", "withdrawn"},
+    )
+)
+TRANSFER.add(
+    Transition(
+        "release",
+        "Cho chuyển sinh hoạt (nhận xét, đoàn phí đã đóng)",
+        frozenset({"requested"}),
+        "released",
+        "deciding",
+        ("remarks", "dues_paid_to"),
+    )  # fmt: skip
+)
+TRANSFER.add(
+    Transition("accept", "Tiếp nhận và xếp vào chi đoàn", frozenset({"released"}), "placed", "deciding", ("branch",))
+)
+TRANSFER.add(Transition("refuse", "Không tiếp nhận", frozenset({"released"}), "refused", "deciding", ("note",), True))
+TRANSFER.add(Transition("withdraw", "Rút đề nghị", frozenset({"requested"}), "withdrawn", "origin", ("note",), True))

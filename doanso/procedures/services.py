@@ -15,7 +15,7 @@ from doanso.core.models import Ethnicity, Religion
 from doanso.core.rules import rules_on
 from doanso.core.scope import ScopeError, require
 from doanso.members.models import Member
-from doanso.members.services import member_create
+from doanso.members.services import member_create, member_record_status, members_relocate
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS, UnitKind
 from doanso.organisations.models import Unit
 
@@ -343,11 +343,168 @@ def _to_origin(*, case: Case, data: dict, actor: Any, transition: Transition):
     return transition.target, case.origin_unit, "", {}
 
 
+# ---------------------------------------------------------------- transfer
+
+
+def grassroots_of(unit: Unit) -> Unit:
+    """The grassroots-level unit holding a branch (itself for a branch with grassroots powers)."""
+    if unit.kind == UnitKind.GRASSROOTS_BRANCH:
+        return unit
+    ids = unit.ancestor_ids()
+    for ancestor in sorted(Unit.objects.filter(pk__in=ids), key=lambda u: -u.depth):
+        if ancestor.kind in (UnitKind.GRASSROOTS, UnitKind.GRASSROOTS_BRANCH):
+            return ancestor
+    return superior_of(unit)
+
+
+def receiving_units(*, q: str, limit: int = 20) -> list[Unit]:
+    """Grassroots units anywhere in the country a member can transfer to (names only, no data)."""
+    folded = vn.fold(q)
+    if len(folded) < 2:
+        return []
+    qs = Unit.objects.filter(closed_on__isnull=True, kind__in=[UnitKind.GRASSROOTS, UnitKind.GRASSROOTS_BRANCH])
+    for word in folded.split(" "):
+        qs = qs.filter(name_search__contains=word)
+    return list(qs.select_related("parent").order_by("name_search")[:limit])
+
+
+@transaction.atomic
+def transfer_open(*, actor: Any, member: Member, to_unit: Unit, reason: str = "", on: date | None = None) -> Case:
+    """Start a transfer. Inside one grassroots unit it is a direct move between branches;
+    otherwise a two-party hand-over: the sender releases, the receiver accepts."""
+    member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
+    require(actor, "member.manage", member.unit)
+    to_unit = Unit.objects.get(pk=to_unit.pk)
+    if member.status != "active":
+        raise ValidationError({"member": f"{member.full_name} không ở trạng thái đang sinh hoạt."})
+    if not to_unit.is_open:
+        raise ValidationError({"to_unit": f"“{to_unit.name}” đã giải thể, không nhận được đoàn viên."})
+    if to_unit.pk == member.unit_id:
+        raise ValidationError({"to_unit": "Đoàn viên đang sinh hoạt tại đơn vị này."})
+    sender = grassroots_of(member.unit)
+    on = on or _today()
+    if to_unit.kind in MEMBER_HOLDING_KINDS and grassroots_of(to_unit).pk == sender.pk:
+        case = Case.objects.create(
+            kind=CaseKind.TRANSFER, state="placed", origin_unit=sender, deciding_unit=None, opened_by=actor,
+            is_open=False, decided_at=timezone.now(), title=f"Chuyển {member.full_name} sang {to_unit.name}",
+            data={"direct": True, "to_unit": to_unit.pk, "from_unit": member.unit_id}, outcome="Chuyển trực tiếp trong đơn vị",
+        )  # fmt: skip
+        CaseSubject.objects.create(case=case, member=member, kind=case.kind, is_open=False, result="placed")
+        members_relocate(actor=actor, member_ids=[member.pk], to_unit=to_unit, on=on, reason=reason or case.title)
+        CaseStep.objects.create(
+            case=case, action="open", to_state="placed", actor=actor, actor_unit=actor.unit, note=reason
+        )
+        return case
+    if to_unit.kind not in (UnitKind.GRASSROOTS, UnitKind.GRASSROOTS_BRANCH):
+        raise ValidationError({"to_unit": "Đơn vị đến phải là một Đoàn cơ sở hoặc Chi đoàn cơ sở."})
+    case = Case.objects.create(
+        kind=CaseKind.TRANSFER, state="requested", origin_unit=sender, deciding_unit=sender, opened_by=actor,
+        title=f"Chuyển sinh hoạt {member.full_name}: {sender.name} → {to_unit.name}",
+        data={"to_unit": to_unit.pk, "from_unit": member.unit_id, "reason": vn.nfc(reason)},
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            CaseSubject.objects.create(case=case, member=member, kind=case.kind)
+    except IntegrityError as exc:
+        raise ValidationError({"member": f"{member.full_name} đang có một hồ sơ chuyển sinh hoạt chưa xong."}) from exc
+    CaseStep.objects.create(
+        case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit, note=reason
+    )
+    _notify(case, case.title)
+    return case
+
+
+def _subject_member(case: Case) -> Member:
+    return CaseSubject.objects.select_related("member__unit").get(case=case).member
+
+
+def _transfer_release(*, case: Case, data: dict, actor: Any, transition: Transition):
+    member = _subject_member(case)
+    paid = str(data["dues_paid_to"]).strip()
+    try:
+        month = datetime.strptime(paid, "%m/%Y").date()
+    except ValueError:
+        raise ValidationError({"dues_paid_to": "Đoàn phí đã đóng đến tháng: nhập theo dạng mm/yyyy."}) from None
+    if month > _today():
+        raise ValidationError({"dues_paid_to": "Tháng đóng đoàn phí không được ở tương lai."})
+    receiver = Unit.objects.get(pk=case.data["to_unit"])
+    if not receiver.is_open:
+        raise ValidationError({"__all__": f"“{receiver.name}” đã giải thể; hãy rút đề nghị và chọn đơn vị khác."})
+    member_record_status(
+        actor=actor, member=member, status="in_transit", effective_on=_today(),
+        reason=f"Chuyển sinh hoạt đến {receiver.name}",
+    )  # fmt: skip
+    step = {"remarks": vn.nfc(data["remarks"]), "dues_paid_to": paid, "released_on": _today().isoformat()}
+    case.data = {**case.data, **step}
+    return transition.target, receiver, "", step
+
+
+def _transfer_accept(*, case: Case, data: dict, actor: Any, transition: Transition):
+    member = _subject_member(case)
+    branch_id = data["branch"]
+    branch = Unit.objects.filter(pk=getattr(branch_id, "pk", branch_id)).first()
+    receiver = case.deciding_unit
+    if branch is None or not branch.path.startswith(receiver.path) or branch.kind not in MEMBER_HOLDING_KINDS:
+        raise ValidationError({"branch": f"Hãy chọn một chi đoàn thuộc {receiver.name}."})
+    if not branch.is_open:
+        raise ValidationError({"branch": f"Chi đoàn “{branch.name}” đã giải thể."})
+    members_relocate(actor=actor, member_ids=[member.pk], to_unit=branch, on=_today(), reason=case.title)
+    member_record_status(
+        actor=actor, member=member, status="active", effective_on=_today(), reason=f"Tiếp nhận tại {branch.name}"
+    )
+    return transition.target, None, f"Đã xếp vào {branch.name}", {"branch": branch.pk}
+
+
+def _transfer_return(*, case: Case, data: dict, actor: Any, transition: Transition):
+    member = _subject_member(case)
+    if member.status == "in_transit":
+        member_record_status(
+            actor=actor, member=member, status="active", effective_on=_today(),
+            reason=f"Trả về đơn vị đi: {data.get('note') or transition.label}",
+        )  # fmt: skip
+    return transition.target, None, data.get("note", ""), {}
+
+
 HOOKS = {
     (CaseKind.ADMISSION, "vote"): _admission_vote,
     (CaseKind.ADMISSION, "approve"): _admission_approve,
     (CaseKind.ADMISSION, "return"): _to_origin,
+    (CaseKind.TRANSFER, "release"): _transfer_release,
+    (CaseKind.TRANSFER, "accept"): _transfer_accept,
+    (CaseKind.TRANSFER, "refuse"): _transfer_return,
 }
+
+
+@transaction.atomic
+def transfers_expire(*, today: date | None = None) -> int:
+    """Daily job: transfers released and not accepted within the rule-set period go back to the sender."""
+    today = today or _today()
+    expired = 0
+    for case in Case.objects.select_for_update(skip_locked=True).filter(
+        kind=CaseKind.TRANSFER, state="released", is_open=True
+    ):
+        released = date.fromisoformat(case.data.get("released_on", today.isoformat()))
+        if (today - released).days < rules_on(released).transfer_expiry_days:
+            continue
+        member = _subject_member(case)
+        member_record_status(
+            actor=case.opened_by, member=member, status="active", effective_on=min(today, _today()),
+            reason="Hồ sơ chuyển sinh hoạt quá hạn không được tiếp nhận",
+        )  # fmt: skip
+        receiver = case.deciding_unit
+        case.state, case.is_open, case.deciding_unit, case.decided_at = "expired", False, None, timezone.now()
+        case.outcome = f"Quá hạn, {receiver.name} chưa tiếp nhận"
+        case.save()
+        CaseSubject.objects.filter(case=case).update(is_open=False)
+        CaseStep.objects.create(
+            case=case, action="expire", from_state="released", to_state="expired", actor=case.opened_by,
+            actor_unit=case.origin_unit, note=case.outcome,
+        )  # fmt: skip
+        Notification.objects.create(
+            unit=case.origin_unit, case=case, message=f"{case.title}: quá hạn, đã trả về đơn vị"
+        )
+        expired += 1
+    return expired
 
 
 def inbox_count(*, actor: Any) -> int:

@@ -8,6 +8,8 @@ urlpatterns = [
     path("thanh-nien/", views.youth_list, name="youth_list"),
     path("thanh-nien/them/", views.youth_register, name="youth_register"),
     path("ket-nap/mo/", views.admission_open, name="admission_open"),
+    path("chuyen/", views.transfer_open, name="transfer_open"),
+    path("chuyen/don-vi-den/", views.receiving_unit_search, name="receiving_unit_search"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/<str:action>/", views.case_act, name="case_act"),
 ]

@@ -17,7 +17,7 @@ from doanso.organisations import selectors as unit_selectors
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 
 from . import services
-from .forms import ApproveForm, NoteForm, YouthForm
+from .forms import ApproveForm, NoteForm, ReleaseForm, YouthForm
 from .kinds import spec_for
 from .models import Case, CaseSubject, Youth
 
@@ -135,9 +135,23 @@ def case_detail(request, pk: int):
         "actions": actions,
         "approve_form": ApproveForm(initial={"decision_on": timezone.localdate()}),
         "note_form": NoteForm(),
+        "release_form": ReleaseForm(initial={"dues_paid_to": timezone.localdate().strftime("%m/%Y")}),
+        "branches": _receiving_branches(request, case),
         "today": timezone.localdate(),
     }
     return render(request, "procedures/case_detail.html", context)
+
+
+def _receiving_branches(request, case: Case):
+    if case.kind != "transfer" or case.state != "released" or case.deciding_unit is None:
+        return []
+    from doanso.organisations.models import Unit
+
+    return (
+        Unit.objects.restrict(request.user, "view")
+        .filter(path__startswith=case.deciding_unit.path, kind__in=MEMBER_HOLDING_KINDS, closed_on__isnull=True)
+        .order_by("name")
+    )
 
 
 def _vote_data(request, case: Case) -> dict:
@@ -201,6 +215,64 @@ def bulk_act(request):
         data = form.cleaned_data
     else:
         data = {"note": request.POST.get("note", "")}
+    if action == "release":
+        data = {k: request.POST.get(k, "") for k in ("remarks", "dues_paid_to", "note")}
     results = services.cases_bulk_act(actor=request.user, cases=cases, action=action, data=data)
     ok = sum(r["ok"] for r in results)
     return render(request, "procedures/bulk_result.html", {"results": results, "ok": ok, "failed": len(results) - ok})
+
+
+@login_required
+def receiving_unit_search(request):
+    """HTMX: grassroots units anywhere in the country (names only) as radio options."""
+    _official(request)
+    units = services.receiving_units(q=request.GET.get("to_unit_q", ""))
+    return render(request, "procedures/partials/receiving_units.html", {"units": units})
+
+
+@login_required
+def transfer_open(request):
+    """Transfer one member, or a batch (a class graduating to many communes) from one branch."""
+    _official(request)
+    unit = _unit(request)
+    members = list(
+        Member.objects.restrict(request.user, "manage").filter(unit=unit, status="active").order_by("sort_key")[:300]
+    )
+    preselected = {int(m) for m in request.GET.getlist("member") if m.isdigit()}
+    siblings = []
+    if unit.kind in MEMBER_HOLDING_KINDS:
+        home = services.grassroots_of(unit)
+        from doanso.organisations.models import Unit
+
+        siblings = Unit.objects.filter(
+            path__startswith=home.path, kind__in=MEMBER_HOLDING_KINDS, closed_on__isnull=True
+        ).exclude(pk=unit.pk)
+    results = None
+    if request.method == "POST":
+        from doanso.organisations.models import Unit
+
+        to_id = request.POST.get("to_unit") or request.POST.get("to_branch")
+        to_unit = Unit.objects.filter(pk=to_id).first() if str(to_id).isdigit() else None
+        chosen = [m for m in members if str(m.pk) in request.POST.getlist("member")]
+        if to_unit is None or not chosen:
+            messages.error(request, "Chọn đoàn viên và đơn vị đến.")
+        else:
+            results = []
+            for m in chosen:
+                try:
+                    case = services.transfer_open(
+                        actor=request.user, member=m, to_unit=to_unit, reason=request.POST.get("reason", "")
+                    )
+                    results.append(
+                        {"case": case.pk, "title": case.title, "ok": True, "message": case.outcome or "Đã lập hồ sơ"}
+                    )
+                except ValidationError as exc:
+                    results.append({"case": None, "title": m.full_name, "ok": False, "message": " ".join(exc.messages)})
+            ok = sum(r["ok"] for r in results)
+            return render(
+                request, "procedures/bulk_result.html", {"results": results, "ok": ok, "failed": len(results) - ok}
+            )
+    return render(
+        request, "procedures/transfer_open.html",
+        {"unit": unit, "members": members, "preselected": preselected, "siblings": siblings},
+    )  # fmt: skip
