@@ -347,3 +347,39 @@ def build_demo(seed: int = 2026) -> None:
                    full_name=f"Bí thư {branch.name}", password=DEMO_PASSWORD)  # fmt: skip
     member = Member.objects.filter(unit=branch, status=MemberStatus.ACTIVE).order_by("pk").first()
     member_account_issue(actor=central, member=member, password=DEMO_PASSWORD)
+    demo_cases(gen=gen, branch=branch, receiver=ct_branches[0].parent)
+
+
+def demo_cases(*, gen: Generator, branch: Unit, receiver: Unit) -> None:
+    """Procedures in flight, so the inboxes are not empty: an admission waiting for the commune's
+    approval, candidates still preparing, and a transfer waiting for Cần Thơ to accept."""
+    from doanso.procedures import services as procedures
+
+    secretary = User.objects.get(username="chidoan")
+    commune_secretary = User.objects.get(username="xa")
+    today = timezone.localdate()
+    sponsor = Member.objects.filter(unit=branch, status=MemberStatus.ACTIVE, admitted_on__lt=today - timedelta(days=200)).first()
+    youths = []
+    for name, sex in (("Trần Thị Mỹ Duyên", "F"), ("Lê Hoàng Phúc", "M"), ("Nguyễn Thị Kim Thoa", "F")):
+        dob = date(today.year - 17, 3, 12)
+        youths.append(
+            procedures.youth_register(
+                actor=secretary, unit=branch,
+                data={"full_name": name, "date_of_birth": dob, "sex": sex, "citizen_id": gen.cccd(dob, sex, ["089"]),
+                      "applied_on": today - timedelta(days=45), "course_passed_on": today - timedelta(days=20),
+                      "course_certificate": f"CTĐ-{today.year}-{len(youths) + 11:03d}", "sponsor_kind": "member",
+                      "sponsor_member": sponsor, "application": "Em tự nguyện xin vào Đoàn TNCS Hồ Chí Minh."},
+            )  # fmt: skip
+        )
+    case = procedures.admission_open(actor=secretary, unit=branch, youths=youths[:2])
+    procedures.case_act(
+        actor=secretary, case=case, action="vote",
+        data={"meeting_on": today - timedelta(days=3), "present": 24,
+              "votes": {str(youths[0].pk): {"for": 22, "against": 2}, str(youths[1].pk): {"for": 20, "against": 1}}},
+    )  # fmt: skip
+    mover = Member.objects.filter(unit=branch, status=MemberStatus.ACTIVE).exclude(pk=sponsor.pk).order_by("-pk").first()
+    transfer = procedures.transfer_open(actor=commune_secretary, member=mover, to_unit=receiver, reason="Chuyển đến Cần Thơ làm việc")
+    procedures.case_act(
+        actor=commune_secretary, case=transfer, action="release",
+        data={"remarks": "Hoàn thành tốt nhiệm vụ, nhiệt tình tham gia phong trào.", "dues_paid_to": today.strftime("%m/%Y")},
+    )  # fmt: skip
