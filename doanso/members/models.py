@@ -96,6 +96,7 @@ class Member(models.Model):
     federation_member = models.BooleanField(_("hội viên Hội LHTN Việt Nam"), default=False)
     student_association_member = models.BooleanField(_("hội viên Hội Sinh viên Việt Nam"), default=False)
     is_honorary = models.BooleanField(_("đoàn viên danh dự"), default=False, editable=False)
+    stay_until = models.DateField(_("được ở lại sinh hoạt đến"), null=True, blank=True, editable=False)
 
     # --- status (only through MemberStatusRecord)
     status = models.CharField(

@@ -5,6 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class CaseKind(models.TextChoices):
     ADMISSION = "admission", _("Kết nạp đoàn viên")
     TRANSFER = "transfer", _("Chuyển sinh hoạt Đoàn")
+    AGEING_OUT = "ageing_out", _("Trưởng thành Đoàn")
+    AGE_EXTENSION = "age_extension", _("Ở lại sinh hoạt quá tuổi")
+    WORKING_AWAY = "working_away", _("Đi làm ăn xa")
+    REMOVAL = "removal", _("Xóa tên")
 
 
 class SponsorKind(models.TextChoices):

@@ -23,6 +23,8 @@ class Transition:
     who: str  # "deciding" | "origin"
     requires: tuple[str, ...] = ()
     danger: bool = False
+    # Inputs the generic case page renders: (name, label, type) with type date|month|text|textarea.
+    fields: tuple[tuple[str, str, str], ...] = (("note", "Lý do / ghi chú", "textarea"),)
 
 
 @dataclass
@@ -139,3 +141,126 @@ TRANSFER.add(
 )
 TRANSFER.add(Transition("refuse", "Không tiếp nhận", frozenset({"released"}), "refused", "deciding", ("note",), True))
 TRANSFER.add(Transition("withdraw", "Rút đề nghị", frozenset({"requested"}), "withdrawn", "origin", ("note",), True))
+
+
+# ---------------------------------------------------------------- ageing out (trưởng thành Đoàn)
+
+AGEING_OUT = register(
+    KindSpec(
+        code=CaseKind.AGEING_OUT,
+        states={
+            "proposed": "Chi đoàn lập danh sách — chờ tổ chức trưởng thành",
+            "done": "Đã trưởng thành Đoàn",
+            "withdrawn": "Đã hủy danh sách",
+        },  # fmt: skip
+        initial="proposed",
+        final={"done", "withdrawn"},
+    )
+)
+AGEING_OUT.add(
+    Transition(
+        "confirm",
+        "Xác nhận trưởng thành Đoàn (ngày tổ chức lễ)",
+        frozenset({"proposed"}),
+        "done",
+        "deciding",
+        ("ceremony_on",),
+        fields=(("ceremony_on", "Ngày tổ chức lễ trưởng thành", "date"), ("note", "Ghi chú", "text")),
+    )  # fmt: skip
+)
+AGEING_OUT.add(Transition("withdraw", "Hủy danh sách", frozenset({"proposed"}), "withdrawn", "origin", ("note",), True))
+
+AGE_EXTENSION = register(
+    KindSpec(
+        code=CaseKind.AGE_EXTENSION,
+        states={
+            "requested": "Đoàn viên đề nghị ở lại sinh hoạt — chờ chi đoàn quyết định",
+            "granted": "Chi đoàn đồng ý",
+            "refused": "Chi đoàn không đồng ý",
+        },  # fmt: skip
+        initial="requested",
+        final={"granted", "refused"},
+    )
+)
+AGE_EXTENSION.add(
+    Transition(
+        "grant",
+        "Đồng ý cho ở lại sinh hoạt",
+        frozenset({"requested"}),
+        "granted",
+        "deciding",
+        fields=(("note", "Căn cứ (biên bản họp chi đoàn)", "text"),),
+    )  # fmt: skip
+)
+AGE_EXTENSION.add(
+    Transition("refuse", "Không đồng ý", frozenset({"requested"}), "refused", "deciding", ("note",), True)
+)
+
+# ---------------------------------------------------------------- working away (đi làm ăn xa)
+
+WORKING_AWAY = register(
+    KindSpec(
+        code=CaseKind.WORKING_AWAY,
+        states={
+            "reported": "Đoàn viên báo đi làm ăn xa — chờ chi đoàn xác nhận",
+            "away": "Đang đi làm ăn xa",
+            "returned": "Đã trở về sinh hoạt",
+            "refused": "Chi đoàn không xác nhận",
+        },  # fmt: skip
+        initial="reported",
+        final={"returned", "refused"},
+    )
+)
+WORKING_AWAY.add(
+    Transition(
+        "approve",
+        "Xác nhận đi làm ăn xa",
+        frozenset({"reported"}),
+        "away",
+        "deciding",
+        (),
+        fields=(("note", "Ghi chú", "text"),),
+    )
+)
+WORKING_AWAY.add(
+    Transition("refuse", "Không xác nhận", frozenset({"reported"}), "refused", "deciding", ("note",), True)
+)
+WORKING_AWAY.add(
+    Transition(
+        "return",
+        "Ghi nhận trở về sinh hoạt",
+        frozenset({"away"}),
+        "returned",
+        "deciding",
+        ("returned_on",),
+        fields=(("returned_on", "Ngày trở về", "date"),),
+    )  # fmt: skip
+)
+
+# ---------------------------------------------------------------- removal (xóa tên)
+
+REMOVAL = register(
+    KindSpec(
+        code=CaseKind.REMOVAL,
+        states={
+            "proposed": "Đề nghị xóa tên — chờ chi đoàn quyết định",
+            "removed": "Đã xóa tên",
+            "kept": "Chi đoàn không xóa tên",
+        },  # fmt: skip
+        initial="proposed",
+        final={"removed", "kept"},
+    )
+)
+REMOVAL.add(
+    Transition(
+        "decide",
+        "Chi đoàn quyết định xóa tên",
+        frozenset({"proposed"}),
+        "removed",
+        "deciding",
+        ("meeting_on",),
+        fields=(("meeting_on", "Ngày họp chi đoàn", "date"), ("note", "Căn cứ", "text")),
+        danger=True,
+    )  # fmt: skip
+)
+REMOVAL.add(Transition("keep", "Không xóa tên", frozenset({"proposed"}), "kept", "deciding", ("note",)))

@@ -175,3 +175,42 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class AwayPeriod(models.Model):
+    """A member registered as working away (from–to, ≤ the rule-set maximum); exempt from removal."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="away_periods")
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="away_period")
+    starts_on = models.DateField(_("từ ngày"))
+    ends_on = models.DateField(_("đến ngày"))
+    returned_on = models.DateField(_("ngày trở về"), null=True, blank=True)
+    pays_quarterly = models.BooleanField(_("đóng đoàn phí theo quý"), default=True)
+
+    class Meta:
+        ordering = ["-starts_on"]
+
+    def __str__(self) -> str:
+        return f"{self.member} đi làm ăn xa {self.starts_on:%d/%m/%Y}–{self.ends_on:%d/%m/%Y}"
+
+    def covers(self, month) -> bool:
+        end = self.returned_on or self.ends_on
+        return self.starts_on.replace(day=1) <= month <= end
+
+
+class ActivityMonth(models.Model):
+    """One month of one member: took part in branch activity, paid dues. Feeds the removal trigger."""
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="activity_months")
+    month = models.DateField(_("tháng"))  # the first day of the month
+    attended = models.BooleanField(_("tham gia sinh hoạt"), default=True)
+    dues_paid = models.BooleanField(_("đã đóng đoàn phí"), default=True)
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["member", "month"], name="activity_month_unique")]
+        ordering = ["member", "month"]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.month:%m/%Y}"

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from doanso.core import audit, vn
@@ -473,6 +474,234 @@ HOOKS = {
     (CaseKind.TRANSFER, "accept"): _transfer_accept,
     (CaseKind.TRANSFER, "refuse"): _transfer_return,
 }
+
+
+# ---------------------------------------------------------------- member procedures: ageing out, extension,
+# working away, removal (one opener, kind-specific checks)
+
+MEMBER_KINDS = {CaseKind.AGEING_OUT, CaseKind.AGE_EXTENSION, CaseKind.WORKING_AWAY, CaseKind.REMOVAL}
+BATCH_KINDS = {CaseKind.AGEING_OUT, CaseKind.REMOVAL}
+
+
+def _birthday(born: date, years: int) -> date:
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:
+        return born.replace(year=born.year + years, day=28)
+
+
+def ageing_out_due(*, unit: Unit, on: date | None = None) -> list[Member]:
+    """Active members of `unit`'s subtree who reach the rule-set age, except elected/full-time
+    officials and members the branch has let stay on."""
+    on = on or _today()
+    rules = rules_on(on)
+    born_before = _birthday(on, -rules.ageing_out_age)
+    qs = (
+        Member.objects.in_subtree(unit)
+        .filter(status="active", date_of_birth__lte=born_before, is_full_time_official=False)
+        .exclude(stay_until__gte=on)
+        .select_related("unit")
+        .order_by("sort_key")
+    )
+    return list(qs[:2000])
+
+
+def missed_months(*, member: Member, on: date | None = None) -> int:
+    """Months of the last 12 without activity or without dues, not counting registered time away."""
+    from .models import ActivityMonth, AwayPeriod
+
+    on = on or _today()
+    start = _months_before(on.replace(day=1), 11)
+    away = list(AwayPeriod.objects.filter(member=member))
+    rows = ActivityMonth.objects.filter(member=member, month__gte=start, month__lte=on).filter(
+        Q(attended=False) | Q(dues_paid=False)
+    )
+    return sum(1 for r in rows if not any(p.covers(r.month) for p in away))
+
+
+def removal_candidates(*, unit: Unit, on: date | None = None) -> list[tuple[Member, int]]:
+    from .models import ActivityMonth
+
+    on = on or _today()
+    trigger = rules_on(on).removal_missed_months
+    start = _months_before(on.replace(day=1), 11)
+    ids = (
+        ActivityMonth.objects.filter(
+            member__in=Member.objects.in_subtree(unit).filter(status="active"), month__gte=start
+        )
+        .filter(Q(attended=False) | Q(dues_paid=False))
+        .values_list("member_id", flat=True)
+        .distinct()
+    )
+    out = []
+    for m in Member.objects.filter(pk__in=list(ids)).select_related("unit").order_by("sort_key"):
+        n = missed_months(member=m, on=on)
+        if n >= trigger:
+            out.append((m, n))
+    return out
+
+
+@transaction.atomic
+def member_case_open(*, actor: Any, kind: str, members: list[Member], data: dict[str, Any] | None = None) -> Case:
+    """Open an ageing-out list, an extension request, a working-away report or a removal proposal."""
+    data = dict(data or {})
+    if kind not in MEMBER_KINDS:
+        raise ValidationError({"kind": "Nghiệp vụ không hợp lệ."})
+    if not members:
+        raise ValidationError({"members": "Chọn ít nhất một đoàn viên."})
+    if kind not in BATCH_KINDS and len(members) > 1:
+        raise ValidationError({"members": "Nghiệp vụ này lập cho từng đoàn viên."})
+    members = list(Member.objects.select_for_update().select_related("unit").filter(pk__in=[m.pk for m in members]))
+    units = {m.unit_id for m in members}
+    if len(units) != 1:
+        raise ValidationError({"members": "Các đoàn viên trong một hồ sơ phải cùng một chi đoàn."})
+    branch = members[0].unit
+    require(actor, "member.manage", branch)
+    today = _today()
+    rules = rules_on(today)
+    problems = []
+    for m in members:
+        if m.status != "active":
+            problems.append(f"{m.full_name}: không ở trạng thái đang sinh hoạt")
+        if kind == CaseKind.AGEING_OUT:
+            if vn.age_on(m.date_of_birth, today) < rules.ageing_out_age:
+                problems.append(f"{m.full_name}: chưa đến tuổi trưởng thành ({rules.ageing_out_age})")
+            if m.is_full_time_official:
+                problems.append(f"{m.full_name}: là cán bộ chuyên trách/được bầu, tiếp tục sinh hoạt")
+        if kind == CaseKind.REMOVAL:
+            n = missed_months(member=m, on=today)
+            if n < rules.removal_missed_months:
+                problems.append(
+                    f"{m.full_name}: mới bỏ sinh hoạt/đoàn phí {n} tháng (cần {rules.removal_missed_months} tháng trong năm)"
+                )
+    if kind == CaseKind.AGE_EXTENSION:
+        until = _as_date(data.get("until"), "until", "Sinh hoạt đến ngày")
+        limit = _birthday(members[0].date_of_birth, rules.max_age_with_extension + 1)
+        if until >= limit or until <= today:
+            raise ValidationError(
+                {
+                    "until": f"Ngày phải sau hôm nay và trước {limit:%d/%m/%Y} (tối đa {rules.max_age_with_extension} tuổi)."
+                }
+            )
+        data["until"] = until.isoformat()
+    if kind == CaseKind.WORKING_AWAY:
+        starts = _as_date(data.get("starts_on"), "starts_on", "Từ ngày")
+        ends = _as_date(data.get("ends_on"), "ends_on", "Đến ngày")
+        if ends <= starts:
+            raise ValidationError({"ends_on": "Ngày kết thúc phải sau ngày bắt đầu."})
+        if ends > _months_before(starts, -rules.working_away_max_months):
+            raise ValidationError({"ends_on": f"Mỗi lần đi làm ăn xa tối đa {rules.working_away_max_months} tháng."})
+        data["starts_on"], data["ends_on"] = starts.isoformat(), ends.isoformat()
+        data["place"] = vn.nfc(data.get("place") or "")
+    if problems:
+        raise ValidationError({"members": problems})
+    spec = spec_for(kind)
+    names = ", ".join(m.full_name for m in members[:3]) + ("…" if len(members) > 3 else "")
+    case = Case.objects.create(
+        kind=kind, state=spec.initial, origin_unit=branch, deciding_unit=branch, opened_by=actor,
+        title=f"{spec.label}: {names} — {branch.name}", data={k: v for k, v in data.items() if k != "note"},
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            CaseSubject.objects.bulk_create([CaseSubject(case=case, member=m, kind=kind) for m in members])
+    except IntegrityError as exc:
+        raise ValidationError({"members": f"Có đoàn viên đang có hồ sơ “{spec.label}” chưa xong."}) from exc
+    CaseStep.objects.create(
+        case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit, note=data.get("note", "")
+    )
+    _notify(case, case.title)
+    return case
+
+
+def _members_of(case: Case) -> list[Member]:
+    return [s.member for s in CaseSubject.objects.filter(case=case).select_related("member")]
+
+
+def _ageing_confirm(*, case: Case, data: dict, actor: Any, transition: Transition):
+    on = _as_date(data["ceremony_on"], "ceremony_on", "Ngày tổ chức lễ")
+    if on > _today():
+        raise ValidationError({"ceremony_on": "Ngày tổ chức lễ không được sau ngày hôm nay."})
+    for m in _members_of(case):
+        if m.status != "active":
+            raise ValidationError({"__all__": f"{m.full_name} không còn ở trạng thái đang sinh hoạt."})
+        member_record_status(actor=actor, member=m, status="aged_out", effective_on=on, reason="Trưởng thành Đoàn")
+    return transition.target, None, f"Trưởng thành Đoàn ngày {on:%d/%m/%Y}", {"ceremony_on": on.isoformat()}
+
+
+def _extension_grant(*, case: Case, data: dict, actor: Any, transition: Transition):
+    until = _as_date(data.get("until") or case.data.get("until"), "until", "Sinh hoạt đến ngày")
+    for m in _members_of(case):
+        Member.objects.filter(pk=m.pk).update(stay_until=until)
+        audit.record(actor=actor, obj=m, action="update", changes={"stay_until": [None, until.strftime("%d/%m/%Y")]})
+    return transition.target, None, f"Được ở lại sinh hoạt đến {until:%d/%m/%Y}", {"until": until.isoformat()}
+
+
+def _away_approve(*, case: Case, data: dict, actor: Any, transition: Transition):
+    from .models import AwayPeriod
+
+    member = _members_of(case)[0]
+    AwayPeriod.objects.create(
+        member=member, case=case, starts_on=date.fromisoformat(case.data["starts_on"]),
+        ends_on=date.fromisoformat(case.data["ends_on"]),
+    )  # fmt: skip
+    return transition.target, case.deciding_unit, f"Đi làm ăn xa đến {case.data['ends_on']}", {}
+
+
+def _away_return(*, case: Case, data: dict, actor: Any, transition: Transition):
+    from .models import AwayPeriod
+
+    back = _as_date(data["returned_on"], "returned_on", "Ngày trở về")
+    period = AwayPeriod.objects.get(case=case)
+    if back < period.starts_on or back > _today():
+        raise ValidationError({"returned_on": "Ngày trở về phải sau ngày đi và không sau hôm nay."})
+    period.returned_on = back
+    period.save(update_fields=["returned_on"])
+    return transition.target, None, f"Trở về ngày {back:%d/%m/%Y}", {"returned_on": back.isoformat()}
+
+
+def _removal_decide(*, case: Case, data: dict, actor: Any, transition: Transition):
+    on = _as_date(data["meeting_on"], "meeting_on", "Ngày họp chi đoàn")
+    if on > _today():
+        raise ValidationError({"meeting_on": "Ngày họp không được sau ngày hôm nay."})
+    for m in _members_of(case):
+        member_record_status(
+            actor=actor, member=m, status="removed", effective_on=on,
+            reason=f"Chi đoàn quyết định xóa tên ({data.get('note') or 'bỏ sinh hoạt, không đóng đoàn phí'})",
+        )  # fmt: skip
+    superior = superior_of(case.origin_unit)
+    Notification.objects.create(unit=superior, case=case, message=f"Báo cáo: {case.title} — đã xóa tên")
+    return transition.target, None, f"Đã xóa tên ngày {on:%d/%m/%Y}", {"meeting_on": on.isoformat()}
+
+
+HOOKS.update(
+    {
+        (CaseKind.AGEING_OUT, "confirm"): _ageing_confirm,
+        (CaseKind.AGE_EXTENSION, "grant"): _extension_grant,
+        (CaseKind.WORKING_AWAY, "approve"): _away_approve,
+        (CaseKind.WORKING_AWAY, "return"): _away_return,
+        (CaseKind.REMOVAL, "decide"): _removal_decide,
+    }
+)
+
+
+@transaction.atomic
+def activity_record(*, actor: Any, unit: Unit, month: date, rows: dict[int, tuple[bool, bool]]) -> int:
+    """Record one month of a branch: who took part, who paid dues (by hand, in bulk)."""
+    from .models import ActivityMonth
+
+    require(actor, "member.manage", unit)
+    month = month.replace(day=1)
+    if month > _today():
+        raise ValidationError({"month": "Không ghi nhận cho tháng chưa đến."})
+    members = {m.pk: m for m in Member.objects.filter(unit=unit, pk__in=list(rows))}
+    if set(rows) - set(members):
+        raise ValidationError({"members": "Có đoàn viên không thuộc chi đoàn này."})
+    for pk, (attended, paid) in rows.items():
+        ActivityMonth.objects.update_or_create(
+            member_id=pk, month=month, defaults={"attended": attended, "dues_paid": paid, "recorded_by": actor}
+        )
+    audit.record(actor=actor, obj=unit, action="update", summary=f"Ghi nhận sinh hoạt, đoàn phí tháng {month:%m/%Y}")
+    return len(rows)
 
 
 @transaction.atomic

@@ -10,6 +10,8 @@ urlpatterns = [
     path("ket-nap/mo/", views.admission_open, name="admission_open"),
     path("chuyen/", views.transfer_open, name="transfer_open"),
     path("chuyen/don-vi-den/", views.receiving_unit_search, name="receiving_unit_search"),
+    path("sinh-hoat/", views.activity_month, name="activity_month"),
+    path("mo/<slug:slug>/", views.member_case_open, name="member_case_open"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/<str:action>/", views.case_act, name="case_act"),
 ]

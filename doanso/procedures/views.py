@@ -131,7 +131,7 @@ def case_detail(request, pk: int):
         "case": case,
         "state_label": spec.states.get(case.state, case.state),
         "subjects": case.subjects.select_related("youth", "member", "youth__sponsor_member"),
-        "steps": case.steps.select_related("actor", "actor_unit"),
+        "steps": case.steps.select_related("actor", "actor_unit", "case"),
         "actions": actions,
         "approve_form": ApproveForm(initial={"decision_on": timezone.localdate()}),
         "note_form": NoteForm(),
@@ -276,3 +276,92 @@ def transfer_open(request):
         request, "procedures/transfer_open.html",
         {"unit": unit, "members": members, "preselected": preselected, "siblings": siblings},
     )  # fmt: skip
+
+
+KIND_PAGES = {
+    "truong-thanh": "ageing_out",
+    "o-lai": "age_extension",
+    "lam-an-xa": "working_away",
+    "xoa-ten": "removal",
+}
+
+
+@login_required
+def member_case_open(request, slug: str):
+    """Open an ageing-out list, an extension, a working-away report or a removal proposal for a branch."""
+    _official(request)
+    kind = KIND_PAGES.get(slug)
+    if kind is None:
+        raise Http404
+    unit = _unit(request)
+    today = timezone.localdate()
+    suggested: dict[int, str] = {}
+    if kind == "ageing_out":
+        members = services.ageing_out_due(unit=unit, on=today)
+        suggested = {m.pk: "đến tuổi trưởng thành" for m in members}
+    elif kind == "removal":
+        pairs = services.removal_candidates(unit=unit, on=today)
+        members = [m for m, _n in pairs]
+        suggested = {m.pk: f"{n} tháng bỏ sinh hoạt/đoàn phí" for m, n in pairs}
+    else:
+        members = list(
+            Member.objects.restrict(request.user, "manage")
+            .in_subtree(unit)
+            .filter(status="active")
+            .select_related("unit")
+            .order_by("sort_key")[:300]
+        )
+    if request.method == "POST":
+        chosen = [m for m in members if str(m.pk) in request.POST.getlist("member")]
+        data = {k: request.POST.get(k, "") for k in ("until", "starts_on", "ends_on", "place", "note")}
+        try:
+            case = services.member_case_open(actor=request.user, kind=kind, members=chosen, data=data)
+        except ValidationError as exc:
+            for message in exc.messages:
+                messages.error(request, message)
+        except ScopeError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "Đã lập hồ sơ.")
+            return redirect("case_detail", pk=case.pk)
+    from .kinds import spec_for as _spec
+
+    return render(
+        request, "procedures/member_case_open.html",
+        {"unit": unit, "members": members, "suggested": suggested, "kind": kind, "label": _spec(kind).label,
+         "batch": kind in services.BATCH_KINDS, "preselected": {int(m) for m in request.GET.getlist("member") if m.isdigit()}},
+    )  # fmt: skip
+
+
+@login_required
+def activity_month(request):
+    """A branch ticks, for one month, who took part and who paid dues — the ledger removal reads."""
+    from datetime import date
+
+    from .models import ActivityMonth
+
+    _official(request)
+    unit = _unit(request)
+    if unit.kind not in MEMBER_HOLDING_KINDS:
+        messages.error(request, "Mở một chi đoàn để ghi nhận sinh hoạt và đoàn phí.")
+        return redirect("unit_detail", pk=unit.pk)
+    raw = request.GET.get("month") or timezone.localdate().strftime("%Y-%m")
+    try:
+        month = date.fromisoformat(f"{raw}-01")
+    except ValueError:
+        raise Http404("Tháng không hợp lệ.") from None
+    members = list(
+        Member.objects.restrict(request.user, "view").filter(unit=unit, status="active").order_by("sort_key")
+    )
+    if request.method == "POST":
+        rows = {m.pk: (f"att_{m.pk}" in request.POST, f"paid_{m.pk}" in request.POST) for m in members}
+        try:
+            services.activity_record(actor=request.user, unit=unit, month=month, rows=rows)
+        except (ValidationError, ScopeError) as exc:
+            messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        else:
+            messages.success(request, f"Đã lưu tháng {month:%m/%Y}.")
+            return redirect(f"{request.path}?unit={unit.pk}&month={raw}")
+    saved = {a.member_id: a for a in ActivityMonth.objects.filter(member__in=members, month=month)}
+    rows = [(m, saved.get(m.pk)) for m in members]
+    return render(request, "procedures/activity_month.html", {"unit": unit, "rows": rows, "month": month, "raw": raw})

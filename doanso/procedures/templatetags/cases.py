@@ -4,7 +4,12 @@ from doanso.procedures.kinds import REGISTRY
 
 register = template.Library()
 
-RESULTS = {"passed": "Đạt biểu quyết", "not_passed": "Không đạt biểu quyết", "admitted": "Đã kết nạp", "placed": "Đã tiếp nhận"}
+RESULTS = {
+    "passed": "Đạt biểu quyết",
+    "not_passed": "Không đạt biểu quyết",
+    "admitted": "Đã kết nạp",
+    "placed": "Đã tiếp nhận",
+}
 EXTRA_ACTIONS = {"open": "Lập hồ sơ", "expire": "Quá hạn, trả về"}
 
 
