@@ -58,3 +58,29 @@ class ReleaseForm(forms.Form):
     remarks = forms.CharField(label="Nhận xét của đơn vị đi", widget=forms.Textarea(attrs={"rows": 2}))
     dues_paid_to = forms.CharField(label="Đoàn phí đã đóng đến tháng (mm/yyyy)", max_length=7)
     note = forms.CharField(label="Ghi chú", required=False)
+
+
+class RewardRecordForm(forms.Form):
+    from .choices import RewardForm as _RF
+
+    form = forms.ChoiceField(label="Hình thức khen thưởng", choices=_RF.choices)
+    decision_number = forms.CharField(label="Số quyết định", max_length=60)
+    decided_on = vn_date_field("Ngày quyết định", required=True)
+    reason = forms.CharField(label="Thành tích", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DisciplineProposeForm(forms.Form):
+    from .choices import DisciplineForm as _DF
+
+    form = forms.ChoiceField(label="Hình thức kỷ luật", choices=_DF.choices)
+    months = forms.IntegerField(label="Số tháng (khi đình chỉ sinh hoạt)", required=False, min_value=1)
+    reason = forms.CharField(label="Lý do", widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class HonoraryForm(forms.Form):
+    full_name = forms.CharField(label="Họ và tên", max_length=120)
+    date_of_birth = vn_date_field("Ngày sinh")
+    citizen_id = forms.CharField(label="Số CCCD (nếu có)", max_length=20, required=False)
+    contribution = forms.CharField(
+        label="Đóng góp cho Đoàn và phong trào thanh niên", widget=forms.Textarea(attrs={"rows": 3})
+    )

@@ -264,3 +264,77 @@ REMOVAL.add(
     )  # fmt: skip
 )
 REMOVAL.add(Transition("keep", "Không xóa tên", frozenset({"proposed"}), "kept", "deciding", ("note",)))
+
+
+# ---------------------------------------------------------------- honorary member (đoàn viên danh dự)
+
+HONORARY = register(
+    KindSpec(
+        code=CaseKind.HONORARY,
+        states={
+            "nominated": "Đã đề nghị — chờ cấp tỉnh trở lên công nhận",
+            "recognised": "Đã công nhận",
+            "declined": "Không công nhận",
+        },  # fmt: skip
+        initial="nominated",
+        final={"recognised", "declined"},
+    )
+)
+HONORARY.add(
+    Transition(
+        "recognise",
+        "Công nhận đoàn viên danh dự",
+        frozenset({"nominated"}),
+        "recognised",
+        "deciding",
+        ("decision_number", "decision_on"),
+        fields=(("decision_number", "Số quyết định", "text"), ("decision_on", "Ngày quyết định", "date")),
+    )  # fmt: skip
+)
+HONORARY.add(
+    Transition("decline", "Không công nhận", frozenset({"nominated"}), "declined", "deciding", ("note",), True)
+)
+
+# ---------------------------------------------------------------- discipline (kỷ luật)
+
+DISCIPLINE = register(
+    KindSpec(
+        code=CaseKind.DISCIPLINE,
+        states={
+            "proposed": "Đề nghị kỷ luật — chờ biểu quyết (bỏ phiếu kín)",
+            "voted": "Đã biểu quyết — chờ ra quyết định",
+            "decided": "Đã quyết định kỷ luật",
+            "not_passed": "Biểu quyết không đạt — không kỷ luật",
+            "withdrawn": "Đã rút đề nghị",
+        },  # fmt: skip
+        initial="proposed",
+        final={"decided", "not_passed", "withdrawn"},
+    )
+)
+DISCIPLINE.add(
+    Transition(
+        "ballot",
+        "Ghi kết quả bỏ phiếu kín",
+        frozenset({"proposed"}),
+        "voted",
+        "deciding",
+        ("present", "for"),
+        fields=(
+            ("present", "Số có mặt", "text"),
+            ("for", "Số phiếu đồng ý kỷ luật", "text"),
+            ("against", "Số phiếu không đồng ý", "text"),
+        ),
+    )  # fmt: skip
+)
+DISCIPLINE.add(
+    Transition(
+        "decide",
+        "Ra quyết định kỷ luật",
+        frozenset({"voted"}),
+        "decided",
+        "deciding",
+        ("decision_number", "decision_on"),
+        fields=(("decision_number", "Số quyết định", "text"), ("decision_on", "Ngày quyết định", "date")),
+    )  # fmt: skip
+)
+DISCIPLINE.add(Transition("withdraw", "Rút đề nghị", frozenset({"proposed"}), "withdrawn", "origin", ("note",), True))

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from doanso.core import vn
 from doanso.core.scope import ScopedQuerySet
 
-from .choices import CaseKind, SponsorKind
+from .choices import CaseKind, DisciplineForm, RewardForm, SponsorKind
 
 
 class YouthQuerySet(ScopedQuerySet):
@@ -214,3 +214,52 @@ class ActivityMonth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.month:%m/%Y}"
+
+
+class Distinction(models.Model):
+    """A reward or a discipline on a member's record: decision number, date, issuing unit, form, reason."""
+
+    class Kind(models.TextChoices):
+        REWARD = "reward", _("Khen thưởng")
+        DISCIPLINE = "discipline", _("Kỷ luật")
+
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="distinctions")
+    kind = models.CharField(_("loại"), max_length=12, choices=Kind.choices)
+    form = models.CharField(_("hình thức"), max_length=20, choices=[*RewardForm.choices, *DisciplineForm.choices])
+    decision_number = models.CharField(_("số quyết định"), max_length=60)
+    decided_on = models.DateField(_("ngày quyết định"))
+    issuing_unit = models.ForeignKey(
+        "organisations.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("cấp quyết định")
+    )
+    reason = models.TextField(_("lý do, thành tích"))
+    ends_on = models.DateField(_("hết hiệu lực / hết thời hạn"), null=True, blank=True)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_form_display()} — {self.member} ({self.decided_on:%d/%m/%Y})"
+
+
+class Honorary(models.Model):
+    """A person recognised as honorary member (no age window); linked to a member record when there is one."""
+
+    full_name = models.CharField(_("họ và tên"), max_length=120)
+    date_of_birth = models.DateField(_("ngày sinh"), null=True, blank=True)
+    citizen_id = models.CharField(_("số CCCD"), max_length=12, blank=True)
+    contribution = models.TextField(_("đóng góp"))
+    member = models.ForeignKey("members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    nominating_unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="+")
+    recognising_unit = models.ForeignKey("organisations.Unit", on_delete=models.PROTECT, related_name="+")
+    decision_number = models.CharField(_("số quyết định"), max_length=60)
+    decided_on = models.DateField(_("ngày quyết định"))
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="honorary")
+
+    class Meta:
+        ordering = ["-decided_on"]
+
+    def __str__(self) -> str:
+        return self.full_name

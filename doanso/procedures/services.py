@@ -684,6 +684,193 @@ HOOKS.update(
 )
 
 
+# ---------------------------------------------------------------- rewards, discipline, honorary members
+
+
+@transaction.atomic
+def reward_record(*, actor: Any, member: Member, form: str, decision_number: str, decided_on: Any, reason: str) -> Any:
+    """A reward decided by the actor's unit for a member of its subtree."""
+    from .choices import RewardForm
+    from .models import Distinction
+
+    member = Member.objects.select_related("unit").get(pk=member.pk)
+    require(actor, "member.manage", member.unit)
+    errors = {}
+    if form not in RewardForm.values:
+        errors["form"] = "Hình thức khen thưởng không hợp lệ."
+    if not vn.nfc(decision_number):
+        errors["decision_number"] = "Cần số quyết định."
+    if not vn.nfc(reason):
+        errors["reason"] = "Cần ghi thành tích được khen thưởng."
+    if errors:
+        raise ValidationError(errors)
+    on = _as_date(decided_on, "decided_on", "Ngày quyết định")
+    if on > _today():
+        raise ValidationError({"decided_on": "Ngày quyết định không được sau ngày hôm nay."})
+    row = Distinction.objects.create(
+        member=member, kind="reward", form=form, decision_number=vn.nfc(decision_number), decided_on=on,
+        issuing_unit=actor.unit, reason=vn.nfc(reason), recorded_by=actor,
+    )  # fmt: skip
+    audit.record(
+        actor=actor,
+        obj=member,
+        action="update",
+        summary=f"Khen thưởng: {row.get_form_display()} ({row.decision_number})",
+    )
+    return row
+
+
+@transaction.atomic
+def discipline_open(*, actor: Any, member: Member, form: str, reason: str, months: Any = None) -> Case:
+    """A unit proposes a discipline; its committee votes by secret ballot, then decides."""
+    from .choices import DisciplineForm
+
+    member = Member.objects.select_related("unit").get(pk=member.pk)
+    require(actor, "member.manage", member.unit)
+    rules = rules_on(_today())
+    errors = {}
+    if form not in DisciplineForm.values:
+        errors["form"] = "Hình thức kỷ luật không hợp lệ."
+    elif form == DisciplineForm.DISMISSAL and member.position == "member" and not member.is_full_time_official:
+        errors["form"] = "Cách chức chỉ áp dụng với đoàn viên giữ chức vụ trong Đoàn."
+    if not vn.nfc(reason):
+        errors["reason"] = "Cần ghi lý do kỷ luật."
+    data = {"form": form, "reason": vn.nfc(reason)}
+    if form == DisciplineForm.SUSPENSION:
+        n = _as_int(months, "months", "Số tháng đình chỉ") if months not in (None, "") else 0
+        if not 1 <= n <= rules.suspension_max_months:
+            errors["months"] = f"Đình chỉ sinh hoạt từ 1 đến {rules.suspension_max_months} tháng."
+        data["months"] = n
+    if member.status != "active":
+        errors["member"] = f"{member.full_name} không ở trạng thái đang sinh hoạt."
+    if errors:
+        raise ValidationError(errors)
+    label = dict(DisciplineForm.choices)[form]
+    case = Case.objects.create(
+        kind=CaseKind.DISCIPLINE, state="proposed", origin_unit=actor.unit, deciding_unit=actor.unit, opened_by=actor,
+        title=f"Kỷ luật ({label}): {member.full_name}", data=data,
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            CaseSubject.objects.create(case=case, member=member, kind=case.kind)
+    except IntegrityError as exc:
+        raise ValidationError({"member": f"{member.full_name} đang có một hồ sơ kỷ luật chưa xong."}) from exc
+    CaseStep.objects.create(
+        case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit, note=data["reason"]
+    )
+    return case
+
+
+def _discipline_ballot(*, case: Case, data: dict, actor: Any, transition: Transition):
+    present = _as_int(data["present"], "present", "Số có mặt")
+    yes = _as_int(data["for"], "for", "Số phiếu đồng ý")
+    no = _as_int(data.get("against") or 0, "against", "Số phiếu không đồng ý")
+    if present == 0 or yes + no > present:
+        raise ValidationError({"for": f"Số phiếu ({yes + no}) không hợp lệ so với số có mặt ({present})."})
+    step = {"present": present, "for": yes, "against": no}
+    if yes * 2 <= present:
+        return "not_passed", None, f"{yes}/{present} phiếu đồng ý — không đủ quá nửa", step
+    return transition.target, case.deciding_unit, f"{yes}/{present} phiếu đồng ý", step
+
+
+def _discipline_decide(*, case: Case, data: dict, actor: Any, transition: Transition):
+    from .models import Distinction
+
+    on = _as_date(data["decision_on"], "decision_on", "Ngày quyết định")
+    if on > _today():
+        raise ValidationError({"decision_on": "Ngày quyết định không được sau ngày hôm nay."})
+    member = _members_of(case)[0]
+    form = case.data["form"]
+    ends = _months_before(on, -case.data["months"]) if form == "suspension" else None
+    Distinction.objects.create(
+        member=member, kind="discipline", form=form, decision_number=vn.nfc(data["decision_number"]), decided_on=on,
+        issuing_unit=case.deciding_unit, reason=case.data["reason"], ends_on=ends, case=case, recorded_by=actor,
+    )  # fmt: skip
+    if form == "expulsion":
+        member_record_status(actor=actor, member=member, status="expelled", effective_on=on, reason=case.data["reason"],
+                             decision_number=vn.nfc(data["decision_number"]))  # fmt: skip
+    if form == "dismissal":
+        Member.objects.filter(pk=member.pk).update(position="member", is_full_time_official=False)
+        audit.record(
+            actor=actor, obj=member, action="update", changes={"position": [member.get_position_display(), "Đoàn viên"]}
+        )
+    return (
+        transition.target,
+        None,
+        f"Quyết định {data['decision_number']} ngày {on:%d/%m/%Y}",
+        {"decision_on": on.isoformat()},
+    )
+
+
+RECOGNISING_KINDS = {UnitKind.PROVINCE, UnitKind.CENTRAL_DIRECT, UnitKind.CENTRAL}
+
+
+@transaction.atomic
+def honorary_nominate(*, actor: Any, unit: Unit, data: dict[str, Any]) -> Case:
+    """Any unit nominates; a provincial-level unit or above recognises (rule unconfirmed (?))."""
+    require(actor, "member.manage", unit)
+    errors = {}
+    name = vn.nfc(data.get("full_name"))
+    if not name:
+        errors["full_name"] = "Cần họ và tên người được đề nghị."
+    if not vn.nfc(data.get("contribution")):
+        errors["contribution"] = "Cần ghi những đóng góp của người được đề nghị."
+    citizen_id = vn.clean_citizen_id(data.get("citizen_id"))
+    if citizen_id and vn.check_citizen_id(citizen_id).errors:
+        errors["citizen_id"] = "Số CCCD phải gồm đúng 12 chữ số."
+    if errors:
+        raise ValidationError(errors)
+    born = _as_date(data["date_of_birth"], "date_of_birth", "Ngày sinh") if data.get("date_of_birth") else None
+    member = Member.objects.restrict(actor, "view").filter(citizen_id=citizen_id).first() if citizen_id else None
+    ids = unit.ancestor_ids()
+    recogniser = next(
+        u for u in sorted(Unit.objects.filter(pk__in=ids), key=lambda u: -u.depth) if u.kind in RECOGNISING_KINDS
+    )
+    case = Case.objects.create(
+        kind=CaseKind.HONORARY, state="nominated", origin_unit=unit, deciding_unit=recogniser, opened_by=actor,
+        title=f"Đề nghị công nhận đoàn viên danh dự: {name}",
+        data={"full_name": name, "date_of_birth": born.isoformat() if born else "", "citizen_id": citizen_id,
+              "contribution": vn.nfc(data["contribution"]), "member": member.pk if member else None},
+    )  # fmt: skip
+    if member:
+        CaseSubject.objects.create(case=case, member=member, kind=case.kind)
+    CaseStep.objects.create(case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit)
+    _notify(case, case.title)
+    return case
+
+
+def _honorary_recognise(*, case: Case, data: dict, actor: Any, transition: Transition):
+    from .models import Honorary
+
+    on = _as_date(data["decision_on"], "decision_on", "Ngày quyết định")
+    if on > _today():
+        raise ValidationError({"decision_on": "Ngày quyết định không được sau ngày hôm nay."})
+    d = case.data
+    Honorary.objects.create(
+        full_name=d["full_name"], date_of_birth=date.fromisoformat(d["date_of_birth"]) if d.get("date_of_birth") else None,
+        citizen_id=d.get("citizen_id") or "", contribution=d["contribution"], member_id=d.get("member"),
+        nominating_unit=case.origin_unit, recognising_unit=case.deciding_unit, decision_number=vn.nfc(data["decision_number"]),
+        decided_on=on, case=case,
+    )  # fmt: skip
+    if d.get("member"):
+        Member.objects.filter(pk=d["member"]).update(is_honorary=True)
+    return (
+        transition.target,
+        None,
+        f"Công nhận theo quyết định {data['decision_number']}",
+        {"decision_on": on.isoformat()},
+    )
+
+
+HOOKS.update(
+    {
+        (CaseKind.DISCIPLINE, "ballot"): _discipline_ballot,
+        (CaseKind.DISCIPLINE, "decide"): _discipline_decide,
+        (CaseKind.HONORARY, "recognise"): _honorary_recognise,
+    }
+)
+
+
 @transaction.atomic
 def activity_record(*, actor: Any, unit: Unit, month: date, rows: dict[int, tuple[bool, bool]]) -> int:
     """Record one month of a branch: who took part, who paid dues (by hand, in bulk)."""

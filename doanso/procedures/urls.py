@@ -12,6 +12,9 @@ urlpatterns = [
     path("chuyen/don-vi-den/", views.receiving_unit_search, name="receiving_unit_search"),
     path("sinh-hoat/", views.activity_month, name="activity_month"),
     path("mo/<slug:slug>/", views.member_case_open, name="member_case_open"),
+    path("danh-du/", views.honorary_nominate, name="honorary_nominate"),
+    path("doan-vien/<int:pk>/khen-thuong/", views.reward_create, name="reward_create"),
+    path("doan-vien/<int:pk>/ky-luat/", views.discipline_propose, name="discipline_propose"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
     path("<int:pk>/<str:action>/", views.case_act, name="case_act"),
 ]

@@ -365,3 +365,68 @@ def activity_month(request):
     saved = {a.member_id: a for a in ActivityMonth.objects.filter(member__in=members, month=month)}
     rows = [(m, saved.get(m.pk)) for m in members]
     return render(request, "procedures/activity_month.html", {"unit": unit, "rows": rows, "month": month, "raw": raw})
+
+
+def _member_for(request, pk: int) -> Member:
+    member = Member.objects.restrict(request.user, "manage").select_related("unit").filter(pk=pk).first()
+    if member is None:
+        raise Http404("Không tìm thấy đoàn viên trong phạm vi quản lý.")
+    return member
+
+
+@login_required
+def reward_create(request, pk: int):
+    from .forms import RewardRecordForm
+
+    _official(request)
+    member = _member_for(request, pk)
+    form = RewardRecordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reward_record(actor=request.user, member=member, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Đã ghi khen thưởng.")
+            return redirect("member_detail", pk=member.pk)
+    return render(request, "procedures/form.html", {"form": form, "title": f"Khen thưởng — {member.full_name}"})
+
+
+@login_required
+def discipline_propose(request, pk: int):
+    from .forms import DisciplineProposeForm
+
+    _official(request)
+    member = _member_for(request, pk)
+    form = DisciplineProposeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.discipline_open(actor=request.user, member=member, **form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        else:
+            messages.success(request, "Đã lập hồ sơ kỷ luật; bước tiếp: bỏ phiếu kín.")
+            return redirect("case_detail", pk=case.pk)
+    return render(request, "procedures/form.html", {"form": form, "title": f"Đề nghị kỷ luật — {member.full_name}"})
+
+
+@login_required
+def honorary_nominate(request):
+    from .forms import HonoraryForm
+
+    _official(request)
+    unit = _unit(request)
+    form = HonoraryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = services.honorary_nominate(actor=request.user, unit=unit, data=form.cleaned_data)
+        except ValidationError as exc:
+            apply_service_errors(form, exc)
+        except ScopeError as exc:
+            raise PermissionDenied(str(exc)) from exc
+        else:
+            messages.success(request, f"Đã gửi đề nghị tới {case.deciding_unit.name}.")
+            return redirect("case_detail", pk=case.pk)
+    return render(
+        request, "procedures/form.html", {"form": form, "title": f"Đề nghị công nhận đoàn viên danh dự — {unit.name}"}
+    )
