@@ -11,6 +11,8 @@ class CaseKind(models.TextChoices):
     REMOVAL = "removal", _("Xóa tên")
     HONORARY = "honorary", _("Công nhận đoàn viên danh dự")
     DISCIPLINE = "discipline", _("Kỷ luật đoàn viên")
+    RESIDENCE = "residence", _("Sinh hoạt nơi cư trú")
+    TEMPORARY = "temporary", _("Sinh hoạt tạm thời")
 
 
 class SponsorKind(models.TextChoices):

@@ -338,3 +338,55 @@ DISCIPLINE.add(
     )  # fmt: skip
 )
 DISCIPLINE.add(Transition("withdraw", "Rút đề nghị", frozenset({"proposed"}), "withdrawn", "origin", ("note",), True))
+
+
+# ---------------------------------------------------------------- residence and temporary activity
+
+
+def _attachment(code: str, host_label: str) -> KindSpec:
+    spec = register(
+        KindSpec(
+            code=code,
+            states={
+                "requested": f"Đã giới thiệu — chờ {host_label} tiếp nhận",
+                "hosted": "Đang sinh hoạt tại đơn vị tiếp nhận",
+                "ended": "Đã kết thúc",
+                "refused": "Đơn vị tiếp nhận từ chối",
+            },  # fmt: skip
+            initial="requested",
+            final={"ended", "refused"},
+        )
+    )
+    spec.add(
+        Transition(
+            "accept",
+            "Tiếp nhận sinh hoạt",
+            frozenset({"requested"}),
+            "hosted",
+            "deciding",
+            (),
+            fields=(("note", "Ghi chú", "text"),),
+        )
+    )
+    spec.add(Transition("refuse", "Không tiếp nhận", frozenset({"requested"}), "refused", "deciding", ("note",), True))
+    spec.add(
+        Transition(
+            "remarks",
+            "Gửi nhận xét về đơn vị nhà",
+            frozenset({"hosted"}),
+            "hosted",
+            "deciding",
+            ("remarks",),
+            fields=(("remarks", "Nhận xét (phục vụ đánh giá, xếp loại cuối năm)", "textarea"),),
+        )  # fmt: skip
+    )
+    spec.add(
+        Transition(
+            "end", "Kết thúc sinh hoạt tại đơn vị tiếp nhận", frozenset({"hosted"}), "ended", "origin", ("note",)
+        )
+    )
+    return spec
+
+
+RESIDENCE = _attachment(CaseKind.RESIDENCE, "Đoàn nơi cư trú")
+TEMPORARY = _attachment(CaseKind.TEMPORARY, "đơn vị sinh hoạt tạm thời")

@@ -94,6 +94,8 @@ class Case(models.Model):
     opened_at = models.DateTimeField(auto_now_add=True)
     decided_at = models.DateTimeField(null=True, blank=True)
     rule_set_id = models.IntegerField(null=True, blank=True)
+    # A host unit's view of the member ends by itself on this day (residence / temporary activity).
+    access_until = models.DateField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
 
     objects = CaseQuerySet.as_manager()
@@ -109,8 +111,14 @@ class Case(models.Model):
 
     @classmethod
     def scope_subtree(cls, qs, unit):
-        """A unit sees the cases it started or must decide, and those of its subtree."""
-        return qs.filter(Q(origin_unit__path__startswith=unit.path) | Q(deciding_unit__path__startswith=unit.path))
+        """A unit sees the cases it started or must decide, and those of its subtree; a host unit only
+        until the attachment's end date."""
+        from django.utils import timezone
+
+        current = Q(access_until__isnull=True) | Q(access_until__gte=timezone.localdate())
+        return qs.filter(
+            Q(origin_unit__path__startswith=unit.path) | (Q(deciding_unit__path__startswith=unit.path) & current)
+        )
 
 
 class CaseSubject(models.Model):

@@ -174,6 +174,7 @@ def case_act(
     """Take one transition: lock, check state, decider and inputs, record the step, apply, notify."""
     data = dict(data or {})
     case = Case.objects.select_for_update().get(pk=case.pk)
+    previous_deciding = case.deciding_unit_id
     spec = spec_for(case.kind)
     transition = spec.transitions.get(action)
     if transition is None:
@@ -211,7 +212,7 @@ def case_act(
     audit.record(
         actor=actor, obj=case, action=action, changes={"state": [spec.states[from_state], spec.states[to_state]]}
     )
-    if case.is_open and deciding is not None:
+    if case.is_open and deciding is not None and deciding.pk != previous_deciding:
         _notify(case, f"{case.title}: {spec.states[to_state]}")
     return case
 
@@ -867,6 +868,68 @@ HOOKS.update(
         (CaseKind.DISCIPLINE, "ballot"): _discipline_ballot,
         (CaseKind.DISCIPLINE, "decide"): _discipline_decide,
         (CaseKind.HONORARY, "recognise"): _honorary_recognise,
+    }
+)
+
+
+# ---------------------------------------------------------------- residence / temporary activity
+
+
+@transaction.atomic
+def attachment_open(
+    *, actor: Any, kind: str, member: Member, host: Unit, starts_on: Any, ends_on: Any, note: str = ""
+) -> Case:
+    """The home unit keeps the file and the grade; the host unit sees the member only for the period."""
+    if kind not in (CaseKind.RESIDENCE, CaseKind.TEMPORARY):
+        raise ValidationError({"kind": "Nghiệp vụ không hợp lệ."})
+    member = Member.objects.select_related("unit").get(pk=member.pk)
+    require(actor, "member.manage", member.unit)
+    host = Unit.objects.get(pk=host.pk)
+    starts = _as_date(starts_on, "starts_on", "Từ ngày")
+    ends = _as_date(ends_on, "ends_on", "Đến ngày")
+    errors = {}
+    if member.status != "active":
+        errors["member"] = f"{member.full_name} không ở trạng thái đang sinh hoạt."
+    if not host.is_open or host.kind not in (UnitKind.GRASSROOTS, UnitKind.GRASSROOTS_BRANCH):
+        errors["host"] = "Đơn vị tiếp nhận phải là một Đoàn cơ sở hoặc Chi đoàn cơ sở đang hoạt động."
+    elif member.unit.path.startswith(host.path):
+        errors["host"] = "Đơn vị tiếp nhận phải khác đơn vị nhà của đoàn viên."
+    if ends <= starts:
+        errors["ends_on"] = "Ngày kết thúc phải sau ngày bắt đầu."
+    elif kind == CaseKind.TEMPORARY and ends > _months_before(starts, -rules_on(starts).temporary_activity_max_months):
+        errors["ends_on"] = f"Sinh hoạt tạm thời mỗi lần tối đa {rules_on(starts).temporary_activity_max_months} tháng."
+    if errors:
+        raise ValidationError(errors)
+    spec = spec_for(kind)
+    case = Case.objects.create(
+        kind=kind, state="requested", origin_unit=grassroots_of(member.unit), deciding_unit=host, opened_by=actor,
+        title=f"{spec.label}: {member.full_name} tại {host.name}", access_until=ends,
+        data={"starts_on": starts.isoformat(), "ends_on": ends.isoformat(), "host": host.pk},
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            CaseSubject.objects.create(case=case, member=member, kind=kind)
+    except IntegrityError as exc:
+        raise ValidationError({"member": f"{member.full_name} đang có hồ sơ “{spec.label}” chưa kết thúc."}) from exc
+    CaseStep.objects.create(
+        case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit, note=vn.nfc(note)
+    )
+    _notify(case, case.title)
+    return case
+
+
+def _attachment_remarks(*, case: Case, data: dict, actor: Any, transition: Transition):
+    remarks = vn.nfc(data["remarks"])
+    Notification.objects.create(
+        unit=case.origin_unit, case=case, message=f"Nhận xét từ {case.deciding_unit.name}: {remarks}"[:300]
+    )
+    return transition.target, case.deciding_unit, "", {"remarks": remarks}
+
+
+HOOKS.update(
+    {
+        (CaseKind.RESIDENCE, "remarks"): _attachment_remarks,
+        (CaseKind.TEMPORARY, "remarks"): _attachment_remarks,
     }
 )
 

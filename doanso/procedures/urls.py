@@ -13,6 +13,7 @@ urlpatterns = [
     path("sinh-hoat/", views.activity_month, name="activity_month"),
     path("mo/<slug:slug>/", views.member_case_open, name="member_case_open"),
     path("danh-du/", views.honorary_nominate, name="honorary_nominate"),
+    path("gioi-thieu/<slug:slug>/", views.attachment_open, name="attachment_open"),
     path("doan-vien/<int:pk>/khen-thuong/", views.reward_create, name="reward_create"),
     path("doan-vien/<int:pk>/ky-luat/", views.discipline_propose, name="discipline_propose"),
     path("<int:pk>/", views.case_detail, name="case_detail"),

@@ -430,3 +430,34 @@ def honorary_nominate(request):
     return render(
         request, "procedures/form.html", {"form": form, "title": f"Đề nghị công nhận đoàn viên danh dự — {unit.name}"}
     )
+
+
+@login_required
+def attachment_open(request, slug: str):
+    """Residence or temporary activity: pick the host unit anywhere in the country and the period."""
+    kind = {"noi-cu-tru": "residence", "tam-thoi": "temporary"}.get(slug)
+    if kind is None:
+        raise Http404
+    _official(request)
+    member = _member_for(request, int(request.GET.get("member", "0") or 0))
+    if request.method == "POST":
+        from doanso.organisations.models import Unit
+
+        host = Unit.objects.filter(pk=request.POST.get("to_unit") or 0).first()
+        if host is None:
+            messages.error(request, "Chọn đơn vị tiếp nhận.")
+        else:
+            try:
+                case = services.attachment_open(
+                    actor=request.user, kind=kind, member=member, host=host, starts_on=request.POST.get("starts_on"),
+                    ends_on=request.POST.get("ends_on"), note=request.POST.get("note", ""),
+                )  # fmt: skip
+            except ValidationError as exc:
+                for message in exc.messages:
+                    messages.error(request, message)
+            else:
+                messages.success(request, f"Đã giới thiệu tới {host.name}.")
+                return redirect("case_detail", pk=case.pk)
+    from .kinds import spec_for as _spec
+
+    return render(request, "procedures/attachment_open.html", {"member": member, "label": _spec(kind).label})
