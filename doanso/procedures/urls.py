@@ -17,5 +17,6 @@ urlpatterns = [
     path("doan-vien/<int:pk>/khen-thuong/", views.reward_create, name="reward_create"),
     path("doan-vien/<int:pk>/ky-luat/", views.discipline_propose, name="discipline_propose"),
     path("<int:pk>/", views.case_detail, name="case_detail"),
+    path("<int:pk>/van-ban.<str:fmt>", views.case_document, name="case_document"),
     path("<int:pk>/<str:action>/", views.case_act, name="case_act"),
 ]

@@ -138,8 +138,15 @@ def case_detail(request, pk: int):
         "release_form": ReleaseForm(initial={"dues_paid_to": timezone.localdate().strftime("%m/%Y")}),
         "branches": _receiving_branches(request, case),
         "today": timezone.localdate(),
+        "has_document": _has_document(case),
     }
     return render(request, "procedures/case_detail.html", context)
+
+
+def _has_document(case: Case) -> bool:
+    from .documents import has_document
+
+    return has_document(case)
 
 
 def _receiving_branches(request, case: Case):
@@ -461,3 +468,26 @@ def attachment_open(request, slug: str):
     from .kinds import spec_for as _spec
 
     return render(request, "procedures/attachment_open.html", {"member": member, "label": _spec(kind).label})
+
+
+@login_required
+def case_document(request, pk: int, fmt: str):
+    """The decision (admission) or introduction letter (transfer) as .docx or .pdf."""
+    from django.http import HttpResponse
+
+    from . import documents
+
+    _official(request)
+    case = _case(request, pk)
+    if not documents.has_document(case) or fmt not in ("docx", "pdf"):
+        raise Http404("Hồ sơ này chưa có văn bản.")
+    name = documents.context_for(case)["filename"]
+    if fmt == "docx":
+        body = documents.render_docx(case)
+        kind = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    else:
+        body = documents.render_pdf(case)
+        kind = "application/pdf"
+    response = HttpResponse(body, content_type=kind)
+    response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    return response
