@@ -96,6 +96,9 @@ def youth_register(*, actor: Any, unit: Unit, data: dict[str, Any]) -> Youth:
     for key in ("full_name", "date_of_birth", "sex", "citizen_id", "applied_on"):
         if d.get(key) in (None, ""):
             errors[key] = "Không được để trống."
+    name = vn.nfc(d.get("full_name"))
+    if name and (len(name.split(" ")) < 2 or any(ch.isdigit() for ch in name)):
+        errors["full_name"] = "Họ và tên: cần có họ và tên, không chứa chữ số."
     check = vn.check_citizen_id(d.get("citizen_id"), d.get("date_of_birth"), d.get("sex"))
     if d.get("citizen_id") and check.errors:
         errors["citizen_id"] = check.errors[0]
