@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "doanso.core",
     "doanso.accounts",
     "doanso.organisations",
@@ -154,6 +155,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "API cho ứng dụng di động: cây tổ chức, đoàn viên, tài khoản. Xác thực bằng token.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Security: strict unless DEBUG. Behind a TLS proxy set DJANGO_SECURE_PROXY_SSL_HEADER=1.

@@ -222,10 +222,13 @@ def member_create(
 ) -> Member:
     _check_holding_unit(actor, unit)
     Unit.objects.select_for_update().filter(pk=unit.pk).first()
-    clean, warnings = clean_member_data(data, accept_warnings=accept_warnings)
-    existing = Member.objects.select_related("unit").filter(citizen_id=clean["citizen_id"]).first()
+    # A person already on record matters more than any other problem in the form.
+    existing = (
+        Member.objects.select_related("unit").filter(citizen_id=vn.clean_citizen_id(data.get("citizen_id"))).first()
+    )
     if existing:
         raise ValidationError({"citizen_id": _duplicate_message(actor, existing)})
+    clean, warnings = clean_member_data(data, accept_warnings=accept_warnings)
     member = Member(**clean)
     member.set_derived_name_fields()
     member.set_placement(unit)
