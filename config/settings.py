@@ -181,5 +181,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
 
+# E-mail: set DJANGO_EMAIL_HOST (and port/user/password) to also e-mail the officials of the unit
+# a procedure now waits for; without it the in-app inbox is the only notice.
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("DJANGO_EMAIL_PORT", "587"))
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_TLS", True)
+DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "doanso@localhost")
+EMAIL_NOTIFICATIONS = bool(EMAIL_HOST) or env_bool("DJANGO_EMAIL_NOTIFICATIONS", False)
+
 # Page size of member lists (web and API).
 MEMBER_PAGE_SIZE = 20

@@ -6,6 +6,7 @@ import calendar
 from datetime import date, datetime
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -72,8 +73,25 @@ def _require_decider(actor: Any, unit: Unit | None, transition: Transition) -> N
 
 
 def _notify(case: Case, message: str) -> None:
-    if case.deciding_unit_id:
-        Notification.objects.create(unit_id=case.deciding_unit_id, case=case, message=message[:300])
+    """In-app inbox of the unit the case now waits for; e-mail to its officials where configured."""
+    if not case.deciding_unit_id:
+        return
+    Notification.objects.create(unit_id=case.deciding_unit_id, case=case, message=message[:300])
+    if getattr(settings, "EMAIL_NOTIFICATIONS", False):
+        unit_id, text = case.deciding_unit_id, message
+        transaction.on_commit(lambda: _email_unit(unit_id, text))
+
+
+def _email_unit(unit_id: int, message: str) -> None:
+    from django.core.mail import send_mail
+
+    from doanso.accounts.models import User
+
+    recipients = list(
+        User.objects.filter(unit_id=unit_id, is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+    if recipients:
+        send_mail("[Đoàn Số] Hồ sơ chờ xử lý", message, None, recipients, fail_silently=True)
 
 
 # ---------------------------------------------------------------- candidates (thanh niên)

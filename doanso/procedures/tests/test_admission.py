@@ -173,3 +173,18 @@ def test_web_journey_register_open_vote_approve(cast, client):
     case.refresh_from_db()
     assert case.state == "approved"
     assert Member.objects.filter(full_name="Hà Thị Thu", unit=cast.b111).exists()
+
+
+def test_the_next_deciding_unit_is_emailed_when_configured(
+    cast, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    from doanso.accounts.models import User
+
+    settings.EMAIL_NOTIFICATIONS = True
+    User.objects.filter(pk=cast.users["c11"].pk).update(email="bithu@myhoa.vn")
+    y = register(cast)
+    case = services.admission_open(actor=cast.users["b111"], unit=cast.b111, youths=[y])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_act(actor=cast.users["b111"], case=case, action="vote", data=vote(case, {y.pk: 9}))
+    assert [m.to for m in mailoutbox] == [["bithu@myhoa.vn"]]
+    assert "chờ cấp trên chuẩn y" in mailoutbox[0].body
