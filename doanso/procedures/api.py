@@ -239,9 +239,14 @@ def case_open(request):
         youths_ = list(Youth.objects.restrict(actor, "view").filter(pk__in=body.get("youths") or []))
         case = services.admission_open(actor=actor, unit=unit, youths=youths_)
     elif kind == "transfer":
-        to_unit = get_object_or_404(Unit, pk=body.get("to_unit"))  # receivers may be anywhere in the country
+        # Receivers may be anywhere in the country; none (with a destination) means out of the system.
+        to_unit = get_object_or_404(Unit, pk=body.get("to_unit")) if body.get("to_unit") else None
         case = services.transfer_open(
-            actor=actor, member=_member(request, body.get("member")), to_unit=to_unit, reason=data.get("reason", "")
+            actor=actor,
+            member=_member(request, body.get("member")),
+            to_unit=to_unit,
+            reason=data.get("reason", ""),
+            destination=data.get("destination", ""),
         )
     elif kind in services.MEMBER_KINDS:
         members = list(Member.objects.restrict(actor, "manage").filter(pk__in=body.get("members") or []))

@@ -30,7 +30,7 @@ def has_document(case: Case) -> bool:
     if case.kind == "admission":
         return case.state == "approved"
     if case.kind == "transfer":
-        return case.state in ("released", "placed") and not case.data.get("direct")
+        return case.state in ("released", "placed", "left_system") and not case.data.get("direct")
     return False
 
 
@@ -79,7 +79,7 @@ def context_for(case: Case) -> dict[str, Any]:
         "subtitle": subtitle,
         "people": people,
         "issuer": issuer.name,
-        "receiver": receiver.name if receiver else "",
+        "receiver": receiver.name if receiver else case.data.get("destination", ""),
         "remarks": case.data.get("remarks", ""),
         "dues_paid_to": case.data.get("dues_paid_to", ""),
         "signer": case.data.get("signer", ""),

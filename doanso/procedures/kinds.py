@@ -121,9 +121,10 @@ TRANSFER = register(
             "refused": "Đơn vị đến không tiếp nhận — trả về đơn vị đi",
             "expired": "Quá hạn không tiếp nhận — trả về đơn vị đi",
             "withdrawn": "Đã rút đề nghị",
+            "left_system": "Đã chuyển ra ngoài hệ thống — có giấy giới thiệu sinh hoạt Đoàn",
         },
         initial="requested",
-        final={"placed", "refused", "expired", "withdrawn"},
+        final={"placed", "refused", "expired", "withdrawn", "left_system"},
     )
 )
 TRANSFER.add(

@@ -392,11 +392,16 @@ def receiving_units(*, q: str, limit: int = 20) -> list[Unit]:
 
 
 @transaction.atomic
-def transfer_open(*, actor: Any, member: Member, to_unit: Unit, reason: str = "", on: date | None = None) -> Case:
+def transfer_open(
+    *, actor: Any, member: Member, to_unit: Unit | None, reason: str = "", on: date | None = None, destination: str = ""
+) -> Case:
     """Start a transfer. Inside one grassroots unit it is a direct move between branches;
-    otherwise a two-party hand-over: the sender releases, the receiver accepts."""
+    otherwise a two-party hand-over: the sender releases, the receiver accepts. With no receiving
+    unit (a Union organisation outside Đoàn Số, abroad…) the sender releases with a printed letter."""
     member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
     require(actor, "member.manage", member.unit)
+    if to_unit is None:
+        return _transfer_out_open(actor=actor, member=member, destination=vn.nfc(destination), reason=reason)
     to_unit = Unit.objects.get(pk=to_unit.pk)
     if member.status != "active":
         raise ValidationError({"member": f"{member.full_name} không ở trạng thái đang sinh hoạt."})
@@ -437,6 +442,30 @@ def transfer_open(*, actor: Any, member: Member, to_unit: Unit, reason: str = ""
     return case
 
 
+def _transfer_out_open(*, actor: Any, member: Member, destination: str, reason: str) -> Case:
+    if len(destination) < 5:
+        raise ValidationError(
+            {"destination": "Ghi rõ tổ chức Đoàn nơi đến (ngoài hệ thống), ví dụ: Đoàn TNCS tại Nhật Bản."}
+        )
+    if member.status != "active":
+        raise ValidationError({"member": f"{member.full_name} không ở trạng thái đang sinh hoạt."})
+    sender = grassroots_of(member.unit)
+    case = Case.objects.create(
+        kind=CaseKind.TRANSFER, state="requested", origin_unit=sender, deciding_unit=sender, opened_by=actor,
+        title=f"Chuyển sinh hoạt {member.full_name}: {sender.name} → {destination}",
+        data={"out": True, "destination": destination, "from_unit": member.unit_id, "reason": vn.nfc(reason)},
+    )  # fmt: skip
+    try:
+        with transaction.atomic():
+            CaseSubject.objects.create(case=case, member=member, kind=case.kind)
+    except IntegrityError as exc:
+        raise ValidationError({"member": f"{member.full_name} đang có một hồ sơ chuyển sinh hoạt chưa xong."}) from exc
+    CaseStep.objects.create(
+        case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit, note=reason
+    )
+    return case
+
+
 def _subject_member(case: Case) -> Member:
     return CaseSubject.objects.select_related("member__unit").get(case=case).member
 
@@ -450,6 +479,14 @@ def _transfer_release(*, case: Case, data: dict, actor: Any, transition: Transit
         raise ValidationError({"dues_paid_to": "Đoàn phí đã đóng đến tháng: nhập theo dạng mm/yyyy."}) from None
     if month > _today():
         raise ValidationError({"dues_paid_to": "Tháng đóng đoàn phí không được ở tương lai."})
+    step = {"remarks": vn.nfc(data["remarks"]), "dues_paid_to": paid, "released_on": _today().isoformat()}
+    if case.data.get("out"):
+        member_record_status(
+            actor=actor, member=member, status="left", effective_on=_today(),
+            reason=f"Chuyển sinh hoạt ra ngoài hệ thống: {case.data['destination']}",
+        )  # fmt: skip
+        case.data = {**case.data, **step}
+        return "left_system", None, f"Đã cấp giấy giới thiệu đến {case.data['destination']}", step
     receiver = Unit.objects.get(pk=case.data["to_unit"])
     if not receiver.is_open:
         raise ValidationError({"__all__": f"“{receiver.name}” đã giải thể; hãy rút đề nghị và chọn đơn vị khác."})
@@ -457,7 +494,6 @@ def _transfer_release(*, case: Case, data: dict, actor: Any, transition: Transit
         actor=actor, member=member, status="in_transit", effective_on=_today(),
         reason=f"Chuyển sinh hoạt đến {receiver.name}",
     )  # fmt: skip
-    step = {"remarks": vn.nfc(data["remarks"]), "dues_paid_to": paid, "released_on": _today().isoformat()}
     case.data = {**case.data, **step}
     return transition.target, receiver, "", step
 

@@ -260,8 +260,9 @@ def transfer_open(request):
 
         to_id = request.POST.get("to_unit") or request.POST.get("to_branch")
         to_unit = Unit.objects.filter(pk=to_id).first() if str(to_id).isdigit() else None
+        destination = request.POST.get("destination", "").strip()
         chosen = [m for m in members if str(m.pk) in request.POST.getlist("member")]
-        if to_unit is None or not chosen:
+        if (to_unit is None and not destination) or not chosen:
             messages.error(request, "Chọn đoàn viên và đơn vị đến.")
         else:
             results = []

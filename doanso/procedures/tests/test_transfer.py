@@ -138,3 +138,29 @@ def test_web_batch_transfer_and_receiver_accepts(cast, client):
     # The receiver's sibling sees nothing.
     client.force_login(cast.users["c22"])
     assert client.get(reverse("case_detail", args=[cases[1].pk])).status_code == 404
+
+
+def test_transfer_out_of_the_system_prints_a_letter(cast, client):
+    import io
+
+    from docx import Document
+
+    m = cast.m_b111_1
+    with pytest.raises(ValidationError, match="Ghi rõ"):
+        services.transfer_open(actor=cast.users["c11"], member=m, to_unit=None, destination="")
+    case = services.transfer_open(
+        actor=cast.users["c11"], member=m, to_unit=None, destination="Đoàn TNCS Hồ Chí Minh tại Nhật Bản"
+    )
+    case = services.case_act(
+        actor=cast.users["c11"],
+        case=case,
+        action="release",
+        data={"remarks": "Tốt", "dues_paid_to": TODAY.strftime("%m/%Y")},
+    )
+    m.refresh_from_db()
+    assert case.state == "left_system" and not case.is_open and m.status == "left"
+    client.force_login(cast.users["c11"])
+    body = client.get(reverse("case_document", args=[case.pk, "docx"])).content
+    text = "\n".join(p.text for p in Document(io.BytesIO(body)).paragraphs)
+    assert "tại Nhật Bản" in text and m.full_name in text
+    assert exact_rollup()
