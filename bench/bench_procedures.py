@@ -51,6 +51,7 @@ class Generator:
         import random
 
         self.rnd = random.Random(seed)
+        self.used: set[str] = set()
 
     def name(self) -> str:
         return " ".join(self.rnd.choice(part) for part in (self.FAMILY, self.MIDDLE, self.GIVEN))
