@@ -61,9 +61,11 @@ class Generator:
         while True:
             number = f"096{d4}{dob.year % 100:02d}{self.rnd.randint(0, 999999):06d}"
             if (
-                not Member.objects.filter(citizen_id=number).exists()
+                number not in self.used
+                and not Member.objects.filter(citizen_id=number).exists()
                 and not Youth.objects.filter(citizen_id=number).exists()
             ):
+                self.used.add(number)
                 return number
 
 
@@ -148,9 +150,8 @@ def bench_transfer(gen: Generator) -> None:
     )
     stats_recount(units=[branch])
     start = time.perf_counter()
-    cases = [
-        services.transfer_open(actor=out_official, member=m, to_unit=receiver, reason="Tốt nghiệp") for m in people
-    ]
+    cases = services.transfers_open(actor=out_official, members=people, to_unit=receiver, reason="Tốt nghiệp")
+    assert all(isinstance(c, Case) for c in cases), [c for c in cases if not isinstance(c, Case)][:3]
     released = services.cases_bulk_act(
         actor=out_official,
         cases=cases,

@@ -5,7 +5,9 @@ For the largest province and the largest commune in the data it times the real s
 descendants included) and a diacritics-free name search, each beside the plain SQL a
 developer would write for the same answer, measured in the same process. It checks that both
 return the same rows in the same order and the same total, and that a page costs at most 10
-queries; a wrong answer exits non-zero. Then it runs bench/bench_procedures.py.
+queries; a wrong answer exits non-zero. Then it runs every other benchmark in this folder
+(bench/bench_*.py: procedures, evaluation, exports, …), each in its own process, in name order;
+`--only NAME` (e.g. `--only bench_procedures`) runs just that one, `--no-others` only the member lists.
 """
 
 from __future__ import annotations
@@ -110,12 +112,19 @@ def measure(name: str, unit: Unit, q: str = "") -> None:
 
 def main() -> None:
     print(f"# database: {connection.vendor}, members: {MemberStat.objects.aggregate(n=Sum('count'))['n']}", flush=True)
-    province, commune = largest(1), largest(2)
-    measure("member_list_province_ms", province)
-    measure("member_search_province_ms", province, "nguyen van an")
-    measure("member_list_commune_ms", commune)
-    if "--no-procedures" not in sys.argv:
-        subprocess.run([sys.executable, str(ROOT / "bench" / "bench_procedures.py")], check=True)
+    others = sorted((ROOT / "bench").glob("bench_*.py"))
+    if "--only" in sys.argv:
+        wanted = sys.argv[sys.argv.index("--only") + 1].removesuffix(".py")
+        others = [p for p in others if p.stem == wanted]
+    else:
+        province, commune = largest(1), largest(2)
+        measure("member_list_province_ms", province)
+        measure("member_search_province_ms", province, "nguyen van an")
+        measure("member_list_commune_ms", commune)
+    if "--no-others" in sys.argv or "--no-procedures" in sys.argv:
+        others = []
+    for script in others:
+        subprocess.run([sys.executable, str(script)], check=True)
 
 
 if __name__ == "__main__":

@@ -91,13 +91,18 @@ class Rules:
 
 def rules_on(day: date | None = None) -> Rules:
     """The rule set in force on `day` (today by default), over the defaults above."""
+    from .memo import cached
     from .models import RuleSet
 
     day = day or timezone.localdate()
-    rule_set = RuleSet.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
-    if rule_set is None:
-        return Rules({}, None)
-    return Rules(rule_set.values, rule_set.effective_from, rule_set.pk)
+
+    def load() -> Rules:
+        rule_set = RuleSet.objects.filter(effective_from__lte=day).order_by("-effective_from").first()
+        if rule_set is None:
+            return Rules({}, None)
+        return Rules(rule_set.values, rule_set.effective_from, rule_set.pk)
+
+    return cached(("rules_on", day), load)
 
 
 def clean_rule_values(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:

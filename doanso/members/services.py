@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -13,6 +15,7 @@ from django.db.models import Count, F
 from django.utils import timezone
 
 from doanso.core import audit, vn
+from doanso.core.memo import cached, memoized
 from doanso.core.models import Ethnicity, Religion, Ward
 from doanso.core.rules import rules_on
 from doanso.core.scope import ScopeError, in_scope, require
@@ -54,6 +57,11 @@ def _stat_add(unit_id: int, status: str, delta: int) -> None:
         MemberStat.objects.filter(unit_id=unit_id, status=status).update(count=F("count") + delta)
 
 
+def _stats_add(deltas: Counter) -> None:
+    for (unit_id, status), delta in sorted(deltas.items()):
+        _stat_add(unit_id, status, delta)
+
+
 def stats_recount(units: Iterable[Unit] | None = None) -> int:
     """Rebuild the rollup from the member table (for repairs, seeds and checks)."""
     qs = Member.objects.all()
@@ -80,7 +88,7 @@ def _choice_obj(model, value, field: str, label: str, errors: dict):
         return None
     if isinstance(value, model):
         return value
-    obj = model.objects.filter(pk=value).first()
+    obj = cached((model._meta.label, value), lambda: model.objects.filter(pk=value).first())
     if obj is None:
         errors[field] = f"{label} “{value}” không có trong danh mục."
     return obj
@@ -226,6 +234,68 @@ def member_create(
     existing = (
         Member.objects.select_related("unit").filter(citizen_id=vn.clean_citizen_id(data.get("citizen_id"))).first()
     )
+    member, warnings = _member_prepare(actor=actor, unit=unit, data=data, existing=existing,
+                                       accept_warnings=accept_warnings)  # fmt: skip
+    try:
+        with transaction.atomic():
+            member.save()
+    except IntegrityError as exc:  # a concurrent create of the same person
+        if not Member.objects.filter(citizen_id=member.citizen_id).exists():
+            raise
+        raise ValidationError({"citizen_id": "Số CCCD này vừa được đăng ký; hãy tìm hồ sơ đã có."}) from exc
+    _members_created(actor=actor, created=[(member, "; ".join([*warnings, note]).strip("; "))])
+    return member
+
+
+def members_prepare(
+    *, actor: Any, rows: list[tuple[Unit, dict[str, Any]]], accept_warnings: bool = False
+) -> list[tuple[Member, list[str]] | ValidationError | ScopeError]:
+    """Check many new records at once (a bulk admission, an import) without writing anything.
+
+    Each row gets either the unsaved member (with its warnings) or the error that refuses it, as
+    member_create would have answered; a citizen ID twice in the batch is refused the second time.
+    Lock the rows' units for the caller's transaction. Write the accepted ones with members_insert.
+    """
+    unit_errors: dict[int, Exception] = {}
+    for unit in {u.pk: u for u, _ in rows}.values():
+        try:
+            _check_holding_unit(actor, unit)
+        except (ValidationError, ScopeError) as exc:
+            unit_errors[unit.pk] = exc
+    list(Unit.objects.select_for_update().filter(pk__in={u.pk for u, _ in rows}).values_list("pk", flat=True))
+    ids = [vn.clean_citizen_id(data.get("citizen_id")) for _, data in rows]
+    on_record = {m.citizen_id: m for m in Member.objects.select_related("unit").filter(citizen_id__in=set(ids) - {""})}
+    seen: set[str] = set()
+    out: list = []
+    with memoized():
+        for (unit, data), citizen_id in zip(rows, ids, strict=True):
+            if unit.pk in unit_errors:
+                out.append(unit_errors[unit.pk])
+                continue
+            if citizen_id and citizen_id in seen:
+                out.append(
+                    ValidationError({"citizen_id": f"Số CCCD {citizen_id} xuất hiện hai lần trong cùng một đợt."})
+                )
+                continue
+            seen.add(citizen_id)
+            try:
+                out.append(_member_prepare(actor=actor, unit=unit, data=data, existing=on_record.get(citizen_id),
+                                           accept_warnings=accept_warnings))  # fmt: skip
+            except ValidationError as exc:
+                out.append(exc)
+    return out
+
+
+def members_insert(*, actor: Any, prepared: list[tuple[Member, str]]) -> list[Member]:
+    """Write members checked by members_prepare (member, note): one INSERT per table, rollups, history."""
+    members = Member.objects.bulk_create([m for m, _ in prepared], batch_size=1000)
+    _members_created(actor=actor, created=list(zip(members, [n for _, n in prepared], strict=True)))
+    return members
+
+
+def _member_prepare(
+    *, actor: Any, unit: Unit, data: dict[str, Any], existing: Member | None, accept_warnings: bool
+) -> tuple[Member, list[str]]:
     if existing:
         raise ValidationError({"citizen_id": _duplicate_message(actor, existing)})
     clean, warnings = clean_member_data(data, accept_warnings=accept_warnings)
@@ -234,23 +304,32 @@ def member_create(
     member.set_placement(unit)
     member.status = MemberStatus.ACTIVE
     member.status_since = clean["admitted_on"]
-    try:
-        with transaction.atomic():
-            member.save()
-    except IntegrityError as exc:  # a concurrent create of the same person
-        if not Member.objects.filter(citizen_id=clean["citizen_id"]).exists():
-            raise
-        raise ValidationError({"citizen_id": "Số CCCD này vừa được đăng ký; hãy tìm hồ sơ đã có."}) from exc
-    MemberStatusRecord.objects.create(
-        member=member, status=MemberStatus.ACTIVE, effective_on=clean["admitted_on"],
-        decision_number=clean.get("admission_decision_number") or "", reason="Đăng ký hồ sơ đoàn viên", actor=actor,
-    )  # fmt: skip
-    _stat_add(unit.pk, MemberStatus.ACTIVE, 1)
-    audit.record(
-        actor=actor, obj=member, action="create", changes=audit.diff({}, audit.snapshot(member, AUDIT_FIELDS)),
-        note="; ".join([*warnings, note]).strip("; "),
-    )  # fmt: skip
-    return member
+    return member, warnings
+
+
+def _members_created(*, actor: Any, created: list[tuple[Member, str]]) -> None:
+    """What follows a new record: its first status record, the rollup, the history entry."""
+    MemberStatusRecord.objects.bulk_create(
+        [
+            MemberStatusRecord(
+                member=m,
+                status=MemberStatus.ACTIVE,
+                effective_on=m.admitted_on,
+                decision_number=m.admission_decision_number or "",
+                reason="Đăng ký hồ sơ đoàn viên",
+                actor=actor,
+            )  # fmt: skip
+            for m, _ in created
+        ],
+        batch_size=1000,
+    )
+    _stats_add(Counter((m.unit_id, MemberStatus.ACTIVE) for m, _ in created))
+    audit.record_many(
+        actor=actor,
+        entries=[
+            (m, "create", audit.diff({}, audit.snapshot(m, AUDIT_FIELDS)), note) for m, note in created
+        ],  # fmt: skip
+    )
 
 
 @transaction.atomic
@@ -324,40 +403,97 @@ def member_record_status(
 ) -> MemberStatusRecord:
     """The status change itself. Callers have checked authority: member_change_status checks scope;
     a procedure's case_act checks that the actor decides for the unit the case waits for."""
-    member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
-    errors = {}
-    if status not in MemberStatus.values:
-        errors["status"] = "Trạng thái không hợp lệ."
-    elif status not in ALLOWED_STATUS_CHANGES.get(member.status, set()):
-        errors["status"] = (
-            f"Không thể chuyển từ “{MemberStatus(member.status).label}” sang “{MemberStatus(status).label}”."
-        )
-    if not effective_on:
-        errors["effective_on"] = "Ngày hiệu lực không được để trống."
-    elif effective_on > _today():
-        errors["effective_on"] = "Ngày hiệu lực không được sau ngày hôm nay."
-    elif member.status_since and effective_on < member.status_since:
-        errors["effective_on"] = (
-            f"Ngày hiệu lực không được trước ngày {member.status_since:%d/%m/%Y} (lần thay đổi trước)."
-        )
-    if not (reason or "").strip():
-        errors["reason"] = "Cần ghi lý do hoặc căn cứ thay đổi trạng thái."
-    if errors:
-        raise ValidationError(errors)
-    old = member.status
-    record = MemberStatusRecord.objects.create(
-        member=member, status=status, previous_status=old, effective_on=effective_on, reason=vn.nfc(reason),
-        decision_number=vn.nfc(decision_number), actor=actor,
+    [outcome] = members_record_status(
+        actor=actor, changes=[StatusChange(member.pk, status, effective_on, reason, decision_number)]
+    )
+    if isinstance(outcome, ValidationError):
+        raise outcome
+    return outcome
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    member_id: int
+    status: str
+    effective_on: date | None
+    reason: str = ""
+    decision_number: str = ""
+
+
+def members_record_status(
+    *, actor: Any, changes: list[StatusChange], check_only: bool = False
+) -> list[MemberStatusRecord | ValidationError | None]:
+    """Dated status changes of many members (a batch transfer, an ageing-out list) in a few queries.
+
+    Locks the members, checks every change as member_record_status would; if any is refused nothing
+    is written and each change gets its error (or None); otherwise each gets its new record.
+    `check_only` checks without writing. One change per member.
+    """
+    ids = [c.member_id for c in changes]
+    members = Member.objects.select_for_update().in_bulk(ids)
+    today = _today()
+    errors: list[ValidationError | None] = []
+    for c in changes:
+        member = members.get(c.member_id)
+        problems = {}
+        if member is None:
+            problems["member"] = "Không tìm thấy đoàn viên."
+        elif c.status not in MemberStatus.values:
+            problems["status"] = "Trạng thái không hợp lệ."
+        elif c.status not in ALLOWED_STATUS_CHANGES.get(member.status, set()):
+            problems["status"] = (
+                f"Không thể chuyển từ “{MemberStatus(member.status).label}” sang “{MemberStatus(c.status).label}”."
+            )
+        if not c.effective_on:
+            problems["effective_on"] = "Ngày hiệu lực không được để trống."
+        elif c.effective_on > today:
+            problems["effective_on"] = "Ngày hiệu lực không được sau ngày hôm nay."
+        elif member is not None and member.status_since and c.effective_on < member.status_since:
+            problems["effective_on"] = (
+                f"Ngày hiệu lực không được trước ngày {member.status_since:%d/%m/%Y} (lần thay đổi trước)."
+            )
+        if not (c.reason or "").strip():
+            problems["reason"] = "Cần ghi lý do hoặc căn cứ thay đổi trạng thái."
+        errors.append(ValidationError(problems) if problems else None)
+    if len(set(ids)) != len(ids):
+        raise ValueError("members_record_status: one change per member.")
+    if check_only or any(errors):
+        return errors
+    records = MemberStatusRecord.objects.bulk_create(
+        [
+            MemberStatusRecord(
+                member_id=c.member_id,
+                status=c.status,
+                previous_status=members[c.member_id].status,
+                effective_on=c.effective_on,
+                reason=vn.nfc(c.reason),
+                decision_number=vn.nfc(c.decision_number),
+                actor=actor,
+            )  # fmt: skip
+            for c in changes
+        ],
+        batch_size=1000,
+    )
+    deltas: Counter = Counter()
+    by_target: dict[tuple[str, date], list[int]] = {}
+    for c in changes:
+        member = members[c.member_id]
+        deltas[(member.unit_id, member.status)] -= 1
+        deltas[(member.unit_id, c.status)] += 1
+        by_target.setdefault((c.status, c.effective_on), []).append(member.pk)
+    for (status, on), pks in by_target.items():
+        Member.objects.filter(pk__in=pks).update(status=status, status_since=on, version=F("version") + 1)
+    _stats_add(deltas)
+    audit.record_many(
+        actor=actor,
+        entries=[
+            (members[c.member_id], "status",
+             {"status": [MemberStatus(members[c.member_id].status).label, MemberStatus(c.status).label]},
+             f"{c.effective_on:%d/%m/%Y} — {c.reason}")
+            for c in changes
+        ],
     )  # fmt: skip
-    Member.objects.filter(pk=member.pk).update(status=status, status_since=effective_on, version=F("version") + 1)
-    _stat_add(member.unit_id, old, -1)
-    _stat_add(member.unit_id, status, 1)
-    audit.record(
-        actor=actor, obj=member, action="status",
-        changes={"status": [MemberStatus(old).label, MemberStatus(status).label]},
-        note=f"{effective_on:%d/%m/%Y} — {reason}",
-    )  # fmt: skip
-    return record
+    return records
 
 
 # ---------------------------------------------------------------- placement (used by tree changes)
@@ -372,31 +508,35 @@ def member_ids_on_rolls(unit: Unit, among: Iterable[int] | None = None) -> list[
 
 
 def members_relocate(
-    *, actor: Any, member_ids: list[int], to_unit: Unit, on: date, unit_change=None, reason: str = ""
-) -> int:
-    """Move members to another holding unit (merge, split). Keeps rollups exact, logs each move."""
+    *, actor: Any, member_ids: list[int], to_unit: Unit, on: date, unit_change=None, reason: str = "",
+    reasons: dict[int, str] | None = None,
+) -> int:  # fmt: skip
+    """Move members to another holding unit (merge, split, transfer). Keeps rollups exact, logs each
+    move (with `reason`, or each member's own from `reasons`)."""
     if to_unit.kind not in MEMBER_HOLDING_KINDS:
         raise ValidationError({"unit": f"“{to_unit.name}” không phải chi đoàn nên không nhận được đoàn viên."})
     moved = 0
     rows = list(Member.objects.select_for_update().filter(pk__in=member_ids).values_list("pk", "unit_id", "status"))
     logs = []
+    deltas: Counter = Counter()
     for pk, from_id, status in rows:
         if from_id == to_unit.pk:
             continue
-        _stat_add(from_id, status, -1)
-        _stat_add(to_unit.pk, status, 1)
+        deltas[(from_id, status)] -= 1
+        deltas[(to_unit.pk, status)] += 1
         logs.append(
             MemberUnitChange(
                 member_id=pk,
                 from_unit_id=from_id,
                 to_unit=to_unit,
                 effective_on=on,
-                reason=reason[:200],
+                reason=(reasons or {}).get(pk, reason)[:200],
                 unit_change=unit_change,
                 actor=actor,
             )  # fmt: skip
         )
         moved += 1
+    _stats_add(deltas)
     MemberUnitChange.objects.bulk_create(logs, batch_size=1000)
     placement = Member(unit=to_unit)
     placement.set_placement(to_unit)

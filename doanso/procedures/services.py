@@ -13,11 +13,20 @@ from django.db.models import Q
 from django.utils import timezone
 
 from doanso.core import audit, vn
+from doanso.core.bulk import update_rows
+from doanso.core.memo import memoized
 from doanso.core.models import Ethnicity, Religion
 from doanso.core.rules import rules_on
 from doanso.core.scope import ScopeError, require
 from doanso.members.models import Member
-from doanso.members.services import member_create, member_record_status, members_relocate
+from doanso.members.services import (
+    StatusChange,
+    member_record_status,
+    members_insert,
+    members_prepare,
+    members_record_status,
+    members_relocate,
+)
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS, UnitKind
 from doanso.organisations.models import Unit
 
@@ -74,12 +83,18 @@ def _require_decider(actor: Any, unit: Unit | None, transition: Transition) -> N
 
 def _notify(case: Case, message: str) -> None:
     """In-app inbox of the unit the case now waits for; e-mail to its officials where configured."""
-    if not case.deciding_unit_id:
-        return
-    Notification.objects.create(unit_id=case.deciding_unit_id, case=case, message=message[:300])
+    _notify_many([(case, message)])
+
+
+def _notify_many(notices: list[tuple[Case, str]]) -> None:
+    notices = [(case, message) for case, message in notices if case.deciding_unit_id]
+    Notification.objects.bulk_create(
+        [Notification(unit_id=case.deciding_unit_id, case=case, message=message[:300]) for case, message in notices]
+    )
     if getattr(settings, "EMAIL_NOTIFICATIONS", False):
-        unit_id, text = case.deciding_unit_id, message
-        transaction.on_commit(lambda: _email_unit(unit_id, text))
+        for case, message in notices:
+            unit_id, text = case.deciding_unit_id, message
+            transaction.on_commit(lambda unit_id=unit_id, text=text: _email_unit(unit_id, text))
 
 
 def _email_unit(unit_id: int, message: str) -> None:
@@ -193,9 +208,91 @@ def case_act(
     *, actor: Any, case: Case, action: str, data: dict[str, Any] | None = None, version: int | None = None
 ) -> Case:
     """Take one transition: lock, check state, decider and inputs, record the step, apply, notify."""
+    [outcome] = _act(actor=actor, case_ids=[case.pk], action=action, data=data, version=version)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def cases_bulk_act(*, actor: Any, cases: list[Case], action: str, data: dict[str, Any] | None = None) -> list[dict]:
+    """Act on many cases; each is atomic on its own. Returns what succeeded and why others did not.
+
+    The cases are locked together and checked one by one; kinds that declare a batch hook for the
+    action (admission approval, transfer release and acceptance) then write all accepted cases with
+    a few set-based queries, the others case by case. Should the set-based write itself fail (a
+    conflicting write in between), it is undone and every case is taken on its own instead.
+    """
+    ids = [c.pk for c in cases]
+    titles = {c.pk: c.title for c in cases}
+    try:
+        with transaction.atomic():
+            outcomes = _act(actor=actor, case_ids=ids, action=action, data=data)
+    except IntegrityError:
+        outcomes = []
+        for pk in ids:
+            try:
+                with transaction.atomic():
+                    outcomes.extend(_act(actor=actor, case_ids=[pk], action=action, data=data))
+            except IntegrityError:
+                outcomes.append(ValidationError("Không ghi được hồ sơ này vì dữ liệu vừa thay đổi; hãy thử lại."))
+    results = []
+    for pk, outcome in zip(ids, outcomes, strict=True):
+        if isinstance(outcome, Exception):
+            messages = outcome.messages if isinstance(outcome, ValidationError) else [str(outcome)]
+            results.append({"case": pk, "title": titles[pk], "ok": False, "message": " ".join(messages)})
+        else:
+            message = spec_for(outcome.kind).states.get(outcome.state, outcome.state)
+            results.append({"case": outcome.pk, "title": outcome.title, "ok": True, "message": message})
+    return results
+
+
+# The result of a transition hook: (new state, unit that decides next, outcome text, step data).
+Outcome = tuple[str, Unit | None, str, dict]
+
+
+def _act(
+    *, actor: Any, case_ids: list[int], action: str, data: dict[str, Any] | None, version: int | None = None
+) -> list[Case | Exception]:
+    """The one transition engine: each case's result, in the order of `case_ids` (a Case, or the
+    ValidationError/ScopeError that refused it, with nothing of it written)."""
     data = dict(data or {})
-    case = Case.objects.select_for_update().get(pk=case.pk)
-    previous_deciding = case.deciding_unit_id
+    # Lock the plain rows, then read their units: a row re-read after waiting for a lock would come
+    # back with the units joined to its old version.
+    cases = Case.objects.select_for_update().in_bulk(case_ids)
+    units = Unit.objects.in_bulk({pk for c in cases.values() for pk in (c.origin_unit_id, c.deciding_unit_id) if pk})
+    for case in cases.values():
+        case.origin_unit = units[case.origin_unit_id]
+        case.deciding_unit = units.get(case.deciding_unit_id)
+    results: dict[int, Case | Exception] = {}
+    ready: dict[str, list[Case]] = {}
+    for pk in case_ids:
+        case = cases.get(pk)
+        if case is None:
+            results[pk] = ValidationError({"__all__": "Không tìm thấy hồ sơ."})
+            continue
+        try:
+            _check_transition(actor=actor, case=case, action=action, data=data, version=version)
+        except (ValidationError, ScopeError) as exc:
+            results[pk] = exc
+        else:
+            ready.setdefault(case.kind, []).append(case)
+    with memoized():
+        for kind, group in ready.items():
+            spec = spec_for(kind)
+            transition = spec.transitions[action]
+            many = BATCH_HOOKS.get((kind, action))
+            if many is not None:
+                outcomes = many(cases=group, data=data, actor=actor, transition=transition)
+            else:
+                outcomes = {c.pk: _act_one(case=c, data=data, actor=actor, transition=transition) for c in group}
+            done = [(c, outcomes[c.pk]) for c in group if not isinstance(outcomes[c.pk], Exception)]
+            _record_transitions(actor=actor, spec=spec, action=action, data=data, done=done)
+            results.update(outcomes)
+            results.update({c.pk: c for c, _ in done})
+    return [results[pk] for pk in case_ids]
+
+
+def _check_transition(*, actor: Any, case: Case, action: str, data: dict, version: int | None) -> None:
     spec = spec_for(case.kind)
     transition = spec.transitions.get(action)
     if transition is None:
@@ -211,52 +308,63 @@ def case_act(
     missing = {f: "Không được để trống." for f in transition.requires if data.get(f) in (None, "", [], {})}
     if missing:
         raise ValidationError(missing)
-    hook = HOOKS.get((case.kind, action))
-    from_state = case.state
-    to_state, deciding, outcome, step_data = transition.target, case.deciding_unit, "", {}
-    if hook is not None:
-        to_state, deciding, outcome, step_data = hook(case=case, data=data, actor=actor, transition=transition)
-    if to_state in spec.final:
-        deciding = None
-        case.is_open = False
-        case.decided_at = timezone.now()
-        CaseSubject.objects.filter(case=case).update(is_open=False)
-    case.state = to_state
-    case.deciding_unit = deciding
-    case.outcome = outcome or case.outcome
-    case.version += 1
-    case.save()
-    CaseStep.objects.create(
-        case=case, action=action, from_state=from_state, to_state=to_state, actor=actor, actor_unit=actor.unit,
-        note=vn.nfc(data.get("note") or ""), data=step_data,
-    )  # fmt: skip
-    audit.record(
-        actor=actor, obj=case, action=action, changes={"state": [spec.states[from_state], spec.states[to_state]]}
-    )
-    if case.is_open and deciding is not None and deciding.pk != previous_deciding:
-        _notify(case, f"{case.title}: {spec.states[to_state]}")
-    return case
 
 
-def cases_bulk_act(*, actor: Any, cases: list[Case], action: str, data: dict[str, Any] | None = None) -> list[dict]:
-    """Act on many cases; each is atomic on its own. Returns what succeeded and why others did not."""
-    results = []
-    for case in cases:
-        try:
-            done = case_act(actor=actor, case=case, action=action, data=data)
-        except (ValidationError, ScopeError) as exc:
-            messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
-            results.append({"case": case.pk, "title": case.title, "ok": False, "message": " ".join(messages)})
-        else:
-            results.append(
-                {
-                    "case": done.pk,
-                    "title": done.title,
-                    "ok": True,
-                    "message": ADMISSION.states.get(done.state, done.state),
-                }
-            )
-    return results
+def _act_one(*, case: Case, data: dict, actor: Any, transition: Transition) -> Outcome | Exception:
+    """A kind's one-case hook, in a savepoint of its own so that a refusal leaves nothing behind."""
+    hook = HOOKS.get((case.kind, transition.action))
+    if hook is None:
+        return transition.target, case.deciding_unit, "", {}
+    snapshot = (case.data, case.rule_set_id, case.access_until, case.title)
+    try:
+        with transaction.atomic():
+            return hook(case=case, data=data, actor=actor, transition=transition)
+    except (ValidationError, ScopeError) as exc:
+        case.data, case.rule_set_id, case.access_until, case.title = snapshot
+        return exc
+
+
+CASE_FIELDS = [f.name for f in Case._meta.concrete_fields if not f.primary_key and f.name != "opened_at"]
+
+
+def _record_transitions(*, actor: Any, spec: Any, action: str, data: dict, done: list[tuple[Case, Outcome]]) -> None:
+    """The generic half of every transition: new state, next decider, step, history, inbox."""
+    if not done:
+        return
+    now = timezone.now()
+    steps, events, notices, closed = [], [], [], []
+    for case, (to_state, deciding, outcome, step_data) in done:
+        previous_deciding, from_state = case.deciding_unit_id, case.state
+        if to_state in spec.final:
+            deciding = None
+            case.is_open = False
+            case.decided_at = now
+            closed.append(case.pk)
+        case.state = to_state
+        case.deciding_unit = deciding
+        case.outcome = outcome or case.outcome
+        case.version += 1
+        steps.append(
+            CaseStep(
+                case=case,
+                action=action,
+                from_state=from_state,
+                to_state=to_state,
+                actor=actor,
+                actor_unit=actor.unit,
+                note=vn.nfc(data.get("note") or ""),
+                data=step_data,
+            )  # fmt: skip
+        )
+        events.append((case, action, {"state": [spec.states[from_state], spec.states[to_state]]}, ""))
+        if case.is_open and deciding is not None and deciding.pk != previous_deciding:
+            notices.append((case, f"{case.title}: {spec.states[to_state]}"))
+    if closed:
+        CaseSubject.objects.filter(case_id__in=closed).update(is_open=False)
+    update_rows([c for c, _ in done], CASE_FIELDS)
+    CaseStep.objects.bulk_create(steps, batch_size=1000)
+    audit.record_many(actor=actor, entries=events)
+    _notify_many(notices)
 
 
 # ---------------------------------------------------------------- admission hooks
@@ -329,37 +437,68 @@ def _admission_vote(*, case: Case, data: dict, actor: Any, transition: Transitio
     return (transition.target, superior_of(case.origin_unit), f"{passed}/{len(subjects)} đạt biểu quyết", step)
 
 
-def _admission_approve(*, case: Case, data: dict, actor: Any, transition: Transition):
-    decision_on = _as_date(data["decision_on"], "decision_on", "Ngày quyết định")
-    meeting = case.steps.filter(action="vote").order_by("-at").first()
-    if decision_on > _today():
-        raise ValidationError({"decision_on": "Ngày quyết định không được sau ngày hôm nay."})
-    if meeting and decision_on.isoformat() < meeting.data.get("meeting_on", ""):
-        raise ValidationError({"decision_on": "Ngày quyết định chuẩn y không được trước ngày họp chi đoàn."})
-    number = vn.nfc(data["decision_number"])
-    admitted = []
-    for s in CaseSubject.objects.filter(case=case, result="passed").select_related("youth"):
-        y = s.youth
-        member = member_create(
-            actor=actor, unit=case.origin_unit, accept_warnings=True, note=f"Kết nạp theo quyết định {number}",
-            data={
+def _admission_approve(*, cases: list[Case], data: dict, actor: Any, transition: Transition) -> dict:
+    """The superior unit's approval decision for many admission cases: every candidate who passed the
+    vote becomes a member (admission date, decision, card number). A case whose candidates cannot
+    all be registered is refused whole."""
+    try:
+        decision_on = _as_date(data["decision_on"], "decision_on", "Ngày quyết định")
+        if decision_on > _today():
+            raise ValidationError({"decision_on": "Ngày quyết định không được sau ngày hôm nay."})
+    except ValidationError as exc:
+        return {c.pk: exc for c in cases}
+    number, signer = vn.nfc(data["decision_number"]), vn.nfc(data["signer"])
+    meetings = dict(
+        CaseStep.objects.filter(case__in=cases, action="vote").order_by("at", "id").values_list("case_id", "data")
+    )
+    passed: dict[int, list[CaseSubject]] = {c.pk: [] for c in cases}
+    for s in CaseSubject.objects.filter(case__in=cases, result="passed").select_related("youth").order_by("pk"):
+        passed[s.case_id].append(s)
+    out: dict[int, Any] = {}
+    rows, owners = [], []
+    for case in cases:
+        if decision_on.isoformat() < meetings.get(case.pk, {}).get("meeting_on", ""):
+            out[case.pk] = ValidationError(
+                {"decision_on": "Ngày quyết định chuẩn y không được trước ngày họp chi đoàn."}
+            )
+            continue
+        for s in passed[case.pk]:
+            y = s.youth
+            rows.append((case.origin_unit, {
                 "full_name": y.full_name, "date_of_birth": y.date_of_birth, "sex": y.sex, "ethnicity": y.ethnicity_id,
                 "religion": y.religion_id, "citizen_id": y.citizen_id, "phone": y.phone, "occupation": y.occupation,
                 "current_address": y.current_address, "admitted_on": decision_on, "admission_decision_number": number,
                 "admission_place": case.origin_unit.name,
-            },
-        )  # fmt: skip
-        Member.objects.filter(pk=member.pk).update(card_number=f"{decision_on:%Y}{member.pk:08d}")
-        Youth.objects.filter(pk=y.pk).update(member=member)
-        s.member = member
-        s.result = "admitted"
-        s.save(update_fields=["member", "result"])
-        admitted.append(member.pk)
-    step = {"decision_number": number, "decision_on": decision_on.isoformat(), "signer": vn.nfc(data["signer"]),
-            "members": admitted}  # fmt: skip
-    case.data = {**case.data, **step}
-    case.rule_set_id = rules_on(decision_on).rule_set_id
-    return transition.target, None, f"Đã kết nạp {len(admitted)} đoàn viên (QĐ {number})", step
+            }))  # fmt: skip
+            owners.append((case, s))
+    prepared = members_prepare(actor=actor, rows=rows, accept_warnings=True)
+    for (case, _s), result in zip(owners, prepared, strict=True):
+        if isinstance(result, Exception):
+            out.setdefault(case.pk, result)
+    accepted = [(case, s, r) for (case, s), r in zip(owners, prepared, strict=True) if case.pk not in out]
+    note = f"Kết nạp theo quyết định {number}"
+    members = members_insert(
+        actor=actor, prepared=[(member, "; ".join([*warnings, note])) for _c, _s, (member, warnings) in accepted]
+    )
+    admitted: dict[int, list[int]] = {c.pk: [] for c in cases}
+    for (case, s, _r), member in zip(accepted, members, strict=True):
+        member.card_number = f"{decision_on:%Y}{member.pk:08d}"
+        s.youth.member = member
+        s.member, s.result = member, "admitted"
+        admitted[case.pk].append(member.pk)
+    update_rows(members, ["card_number"])
+    update_rows([s.youth for _c, s, _r in accepted], ["member"])
+    update_rows([s for _c, s, _r in accepted], ["member", "result"])
+    rule_set_id = rules_on(decision_on).rule_set_id
+    for case in cases:
+        if case.pk in out:
+            continue
+        step = {"decision_number": number, "decision_on": decision_on.isoformat(), "signer": signer,
+                "members": admitted[case.pk]}  # fmt: skip
+        case.data = {**case.data, **step}
+        case.rule_set_id = rule_set_id
+        out[case.pk] = (transition.target, None, f"Đã kết nạp {len(admitted[case.pk])} đoàn viên (QĐ {number})", step)
+    return out
 
 
 def _to_origin(*, case: Case, data: dict, actor: Any, transition: Transition):
@@ -395,123 +534,199 @@ def receiving_units(*, q: str, limit: int = 20) -> list[Unit]:
 def transfer_open(
     *, actor: Any, member: Member, to_unit: Unit | None, reason: str = "", on: date | None = None, destination: str = ""
 ) -> Case:
-    """Start a transfer. Inside one grassroots unit it is a direct move between branches;
-    otherwise a two-party hand-over: the sender releases, the receiver accepts. With no receiving
-    unit (a Union organisation outside Đoàn Số, abroad…) the sender releases with a printed letter."""
-    member = Member.objects.select_for_update().select_related("unit").get(pk=member.pk)
-    require(actor, "member.manage", member.unit)
-    if to_unit is None:
-        return _transfer_out_open(actor=actor, member=member, destination=vn.nfc(destination), reason=reason)
-    to_unit = Unit.objects.get(pk=to_unit.pk)
-    if member.status != "active":
-        raise ValidationError({"member": f"{member.full_name} không ở trạng thái đang sinh hoạt."})
-    if not to_unit.is_open:
-        raise ValidationError({"to_unit": f"“{to_unit.name}” đã giải thể, không nhận được đoàn viên."})
-    if to_unit.pk == member.unit_id:
-        raise ValidationError({"to_unit": "Đoàn viên đang sinh hoạt tại đơn vị này."})
-    sender = grassroots_of(member.unit)
-    on = on or _today()
-    if to_unit.kind in MEMBER_HOLDING_KINDS and grassroots_of(to_unit).pk == sender.pk:
-        case = Case.objects.create(
-            kind=CaseKind.TRANSFER, state="placed", origin_unit=sender, deciding_unit=None, opened_by=actor,
-            is_open=False, decided_at=timezone.now(), title=f"Chuyển {member.full_name} sang {to_unit.name}",
-            data={"direct": True, "to_unit": to_unit.pk, "from_unit": member.unit_id}, outcome="Chuyển trực tiếp trong đơn vị",
-        )  # fmt: skip
-        CaseSubject.objects.create(case=case, member=member, kind=case.kind, is_open=False, result="placed")
-        members_relocate(actor=actor, member_ids=[member.pk], to_unit=to_unit, on=on, reason=reason or case.title)
-        CaseStep.objects.create(
-            case=case, action="open", to_state="placed", actor=actor, actor_unit=actor.unit, note=reason
+    """Start a transfer of one member (see transfers_open)."""
+    [outcome] = transfers_open(actor=actor, members=[member], to_unit=to_unit, reason=reason, on=on,
+                               destination=destination)  # fmt: skip
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+@transaction.atomic
+def transfers_open(
+    *, actor: Any, members: list[Member], to_unit: Unit | None, reason: str = "", on: date | None = None,
+    destination: str = "",
+) -> list[Case | ValidationError | ScopeError]:  # fmt: skip
+    """Start the transfers of many members to one unit (a class graduating; one member is a batch of one).
+
+    Inside one grassroots unit it is a direct move between branches; otherwise a two-party hand-over:
+    the sender releases, the receiver accepts. With no receiving unit (a Union organisation outside
+    Đoàn Số, abroad…) the sender releases with a printed letter. Each member gets a case, or the
+    error that refused them (nothing is written for a refused member)."""
+    locked = Member.objects.select_for_update().select_related("unit").in_bulk([m.pk for m in members])
+    to_unit = Unit.objects.get(pk=to_unit.pk) if to_unit is not None else None
+    destination, reason, on = vn.nfc(destination), vn.nfc(reason), on or _today()
+    busy = set(
+        CaseSubject.objects.filter(member_id__in=list(locked), kind=CaseKind.TRANSFER, is_open=True).values_list(
+            "member_id", flat=True
         )
-        return case
-    if to_unit.kind not in (UnitKind.GRASSROOTS, UnitKind.GRASSROOTS_BRANCH):
-        raise ValidationError({"to_unit": "Đơn vị đến phải là một Đoàn cơ sở hoặc Chi đoàn cơ sở."})
-    case = Case.objects.create(
-        kind=CaseKind.TRANSFER, state="requested", origin_unit=sender, deciding_unit=sender, opened_by=actor,
-        title=f"Chuyển sinh hoạt {member.full_name}: {sender.name} → {to_unit.name}",
-        data={"to_unit": to_unit.pk, "from_unit": member.unit_id, "reason": vn.nfc(reason)},
-    )  # fmt: skip
-    try:
-        with transaction.atomic():
-            CaseSubject.objects.create(case=case, member=member, kind=case.kind)
-    except IntegrityError as exc:
-        raise ValidationError({"member": f"{member.full_name} đang có một hồ sơ chuyển sinh hoạt chưa xong."}) from exc
-    CaseStep.objects.create(
-        case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit, note=reason
     )
-    _notify(case, case.title)
-    return case
+    senders: dict[int, Unit] = {}
+    to_home = grassroots_of(to_unit) if to_unit is not None and to_unit.kind in MEMBER_HOLDING_KINDS else None
+    results: list[Any] = []
+    plans: list[tuple[Member, Unit, bool]] = []  # (member, sending grassroots unit, direct move)
+    for m in members:
+        member = locked[m.pk]
+        try:
+            require(actor, "member.manage", member.unit)
+            if member.unit_id not in senders:
+                senders[member.unit_id] = grassroots_of(member.unit)
+            sender = senders[member.unit_id]
+            direct = _check_transfer(member=member, sender=sender, to_unit=to_unit, to_home=to_home,
+                                     destination=destination, busy=member.pk in busy)  # fmt: skip
+        except (ValidationError, ScopeError) as exc:
+            results.append(exc)
+            continue
+        plans.append((member, sender, direct))
+        results.append(None)
+    cases = []
+    for member, sender, direct in plans:
+        if to_unit is None:
+            title = f"Chuyển sinh hoạt {member.full_name}: {sender.name} → {destination}"
+            data = {"out": True, "destination": destination, "from_unit": member.unit_id, "reason": reason}
+        elif direct:
+            title = f"Chuyển {member.full_name} sang {to_unit.name}"
+            data = {"direct": True, "to_unit": to_unit.pk, "from_unit": member.unit_id}
+        else:
+            title = f"Chuyển sinh hoạt {member.full_name}: {sender.name} → {to_unit.name}"
+            data = {"to_unit": to_unit.pk, "from_unit": member.unit_id, "reason": reason}
+        cases.append(Case(
+            kind=CaseKind.TRANSFER, origin_unit=sender, opened_by=actor, title=title, data=data,
+            state="placed" if direct else "requested", deciding_unit=None if direct else sender, is_open=not direct,
+            decided_at=timezone.now() if direct else None, outcome="Chuyển trực tiếp trong đơn vị" if direct else "",
+        ))  # fmt: skip
+    cases = Case.objects.bulk_create(cases, batch_size=500)
+    CaseSubject.objects.bulk_create(
+        [
+            CaseSubject(case=case, member=member, kind=case.kind, is_open=not direct, result="placed" if direct else "")
+            for case, (member, _s, direct) in zip(cases, plans, strict=True)
+        ],
+        batch_size=1000,
+    )
+    moved = [member for member, _s, direct in plans if direct]
+    if moved:
+        reasons = {m.pk: reason or c.title for c, (m, _s, direct) in zip(cases, plans, strict=True) if direct}
+        members_relocate(actor=actor, member_ids=[m.pk for m in moved], to_unit=to_unit, on=on, reasons=reasons)
+    CaseStep.objects.bulk_create(
+        [
+            CaseStep(case=c, action="open", to_state=c.state, actor=actor, actor_unit=actor.unit, note=reason)
+            for c in cases
+        ],
+        batch_size=1000,
+    )
+    _notify_many([(c, c.title) for c in cases if c.is_open and to_unit is not None])
+    opened = iter(cases)
+    return [outcome if outcome is not None else next(opened) for outcome in results]
 
 
-def _transfer_out_open(*, actor: Any, member: Member, destination: str, reason: str) -> Case:
-    if len(destination) < 5:
+def _check_transfer(
+    *, member: Member, sender: Unit, to_unit: Unit | None, to_home: Unit | None, destination: str, busy: bool
+) -> bool:
+    """Refuse a transfer that cannot start; True when it is a direct move inside the grassroots unit."""
+    if to_unit is None and len(destination) < 5:
         raise ValidationError(
             {"destination": "Ghi rõ tổ chức Đoàn nơi đến (ngoài hệ thống), ví dụ: Đoàn TNCS tại Nhật Bản."}
         )
     if member.status != "active":
         raise ValidationError({"member": f"{member.full_name} không ở trạng thái đang sinh hoạt."})
-    sender = grassroots_of(member.unit)
-    case = Case.objects.create(
-        kind=CaseKind.TRANSFER, state="requested", origin_unit=sender, deciding_unit=sender, opened_by=actor,
-        title=f"Chuyển sinh hoạt {member.full_name}: {sender.name} → {destination}",
-        data={"out": True, "destination": destination, "from_unit": member.unit_id, "reason": vn.nfc(reason)},
-    )  # fmt: skip
-    try:
-        with transaction.atomic():
-            CaseSubject.objects.create(case=case, member=member, kind=case.kind)
-    except IntegrityError as exc:
-        raise ValidationError({"member": f"{member.full_name} đang có một hồ sơ chuyển sinh hoạt chưa xong."}) from exc
-    CaseStep.objects.create(
-        case=case, action="open", to_state=case.state, actor=actor, actor_unit=actor.unit, note=reason
-    )
-    return case
+    if to_unit is None:
+        direct = False
+    else:
+        if not to_unit.is_open:
+            raise ValidationError({"to_unit": f"“{to_unit.name}” đã giải thể, không nhận được đoàn viên."})
+        if to_unit.pk == member.unit_id:
+            raise ValidationError({"to_unit": "Đoàn viên đang sinh hoạt tại đơn vị này."})
+        direct = to_home is not None and to_home.pk == sender.pk
+        if not direct and to_unit.kind not in (UnitKind.GRASSROOTS, UnitKind.GRASSROOTS_BRANCH):
+            raise ValidationError({"to_unit": "Đơn vị đến phải là một Đoàn cơ sở hoặc Chi đoàn cơ sở."})
+    if busy and not direct:
+        raise ValidationError({"member": f"{member.full_name} đang có một hồ sơ chuyển sinh hoạt chưa xong."})
+    return direct
 
 
 def _subject_member(case: Case) -> Member:
     return CaseSubject.objects.select_related("member__unit").get(case=case).member
 
 
-def _transfer_release(*, case: Case, data: dict, actor: Any, transition: Transition):
-    member = _subject_member(case)
+def _subject_members(cases: list[Case]) -> dict[int, Member]:
+    subjects = CaseSubject.objects.filter(case__in=cases).select_related("member__unit")
+    return {s.case_id: s.member for s in subjects}
+
+
+def _record_statuses(*, actor: Any, changes: dict[int, StatusChange]) -> dict[int, ValidationError]:
+    """Record one status change per case; the cases whose change is refused are returned, untouched."""
+    pks = list(changes)
+    checked = members_record_status(actor=actor, changes=[changes[pk] for pk in pks], check_only=True)
+    refused = {pk: error for pk, error in zip(pks, checked, strict=True) if error is not None}
+    members_record_status(actor=actor, changes=[changes[pk] for pk in pks if pk not in refused])
+    return refused
+
+
+def _transfer_release(*, cases: list[Case], data: dict, actor: Any, transition: Transition) -> dict:
+    """The sending unit releases: remarks, dues settled to a month; the member is in transit (or, out of
+    the system, has left with an introduction letter)."""
     paid = str(data["dues_paid_to"]).strip()
     try:
         month = datetime.strptime(paid, "%m/%Y").date()
     except ValueError:
-        raise ValidationError({"dues_paid_to": "Đoàn phí đã đóng đến tháng: nhập theo dạng mm/yyyy."}) from None
+        error = ValidationError({"dues_paid_to": "Đoàn phí đã đóng đến tháng: nhập theo dạng mm/yyyy."})
+        return {c.pk: error for c in cases}
     if month > _today():
-        raise ValidationError({"dues_paid_to": "Tháng đóng đoàn phí không được ở tương lai."})
-    step = {"remarks": vn.nfc(data["remarks"]), "dues_paid_to": paid, "released_on": _today().isoformat()}
-    if case.data.get("out"):
-        member_record_status(
-            actor=actor, member=member, status="left", effective_on=_today(),
-            reason=f"Chuyển sinh hoạt ra ngoài hệ thống: {case.data['destination']}",
-        )  # fmt: skip
+        return {c.pk: ValidationError({"dues_paid_to": "Tháng đóng đoàn phí không được ở tương lai."}) for c in cases}
+    today = _today()
+    step = {"remarks": vn.nfc(data["remarks"]), "dues_paid_to": paid, "released_on": today.isoformat()}
+    members = _subject_members(cases)
+    receivers = Unit.objects.in_bulk({c.data["to_unit"] for c in cases if not c.data.get("out")})
+    out: dict[int, Any] = {}
+    changes: dict[int, StatusChange] = {}
+    for case in cases:
+        member = members[case.pk]
+        if case.data.get("out"):
+            reason = f"Chuyển sinh hoạt ra ngoài hệ thống: {case.data['destination']}"
+            changes[case.pk] = StatusChange(member.pk, "left", today, reason)
+            continue
+        receiver = receivers[case.data["to_unit"]]
+        if not receiver.is_open:
+            out[case.pk] = ValidationError(
+                {"__all__": f"“{receiver.name}” đã giải thể; hãy rút đề nghị và chọn đơn vị khác."}
+            )
+            continue
+        changes[case.pk] = StatusChange(member.pk, "in_transit", today, f"Chuyển sinh hoạt đến {receiver.name}")
+    out.update(_record_statuses(actor=actor, changes=changes))
+    for case in cases:
+        if case.pk in out:
+            continue
         case.data = {**case.data, **step}
-        return "left_system", None, f"Đã cấp giấy giới thiệu đến {case.data['destination']}", step
-    receiver = Unit.objects.get(pk=case.data["to_unit"])
-    if not receiver.is_open:
-        raise ValidationError({"__all__": f"“{receiver.name}” đã giải thể; hãy rút đề nghị và chọn đơn vị khác."})
-    member_record_status(
-        actor=actor, member=member, status="in_transit", effective_on=_today(),
-        reason=f"Chuyển sinh hoạt đến {receiver.name}",
-    )  # fmt: skip
-    case.data = {**case.data, **step}
-    return transition.target, receiver, "", step
+        if case.data.get("out"):
+            out[case.pk] = ("left_system", None, f"Đã cấp giấy giới thiệu đến {case.data['destination']}", step)
+        else:
+            out[case.pk] = (transition.target, receivers[case.data["to_unit"]], "", step)
+    return out
 
 
-def _transfer_accept(*, case: Case, data: dict, actor: Any, transition: Transition):
-    member = _subject_member(case)
+def _transfer_accept(*, cases: list[Case], data: dict, actor: Any, transition: Transition) -> dict:
+    """The receiving unit places each member in one of its branches; they are active again there."""
     branch_id = data["branch"]
     branch = Unit.objects.filter(pk=getattr(branch_id, "pk", branch_id)).first()
-    receiver = case.deciding_unit
-    if branch is None or not branch.path.startswith(receiver.path) or branch.kind not in MEMBER_HOLDING_KINDS:
-        raise ValidationError({"branch": f"Hãy chọn một chi đoàn thuộc {receiver.name}."})
-    if not branch.is_open:
-        raise ValidationError({"branch": f"Chi đoàn “{branch.name}” đã giải thể."})
-    members_relocate(actor=actor, member_ids=[member.pk], to_unit=branch, on=_today(), reason=case.title)
-    member_record_status(
-        actor=actor, member=member, status="active", effective_on=_today(), reason=f"Tiếp nhận tại {branch.name}"
-    )
-    return transition.target, None, f"Đã xếp vào {branch.name}", {"branch": branch.pk}
+    out: dict[int, Any] = {}
+    for case in cases:
+        receiver = case.deciding_unit
+        if branch is None or not branch.path.startswith(receiver.path) or branch.kind not in MEMBER_HOLDING_KINDS:
+            out[case.pk] = ValidationError({"branch": f"Hãy chọn một chi đoàn thuộc {receiver.name}."})
+        elif not branch.is_open:
+            out[case.pk] = ValidationError({"branch": f"Chi đoàn “{branch.name}” đã giải thể."})
+    members = _subject_members([c for c in cases if c.pk not in out])
+    today = _today()
+    changes = {pk: StatusChange(m.pk, "active", today, f"Tiếp nhận tại {branch.name}") for pk, m in members.items()}
+    checked = members_record_status(actor=actor, changes=list(changes.values()), check_only=True)
+    out.update({pk: error for pk, error in zip(changes, checked, strict=True) if error is not None})
+    placing = [c for c in cases if c.pk not in out]
+    members_relocate(actor=actor, member_ids=[members[c.pk].pk for c in placing], to_unit=branch, on=today,
+                     reasons={members[c.pk].pk: c.title for c in placing})  # fmt: skip
+    members_record_status(actor=actor, changes=[changes[c.pk] for c in placing])
+    for case in placing:
+        out[case.pk] = (transition.target, None, f"Đã xếp vào {branch.name}", {"branch": branch.pk})
+    return out
 
 
 def _transfer_return(*, case: Case, data: dict, actor: Any, transition: Transition):
@@ -526,11 +741,15 @@ def _transfer_return(*, case: Case, data: dict, actor: Any, transition: Transiti
 
 HOOKS = {
     (CaseKind.ADMISSION, "vote"): _admission_vote,
-    (CaseKind.ADMISSION, "approve"): _admission_approve,
     (CaseKind.ADMISSION, "return"): _to_origin,
+    (CaseKind.TRANSFER, "refuse"): _transfer_return,
+}
+# Hooks that take all the cases of one bulk action at once (see _act): each checks every case before
+# writing anything, then writes the accepted ones set-based; a refused case is left untouched.
+BATCH_HOOKS = {
+    (CaseKind.ADMISSION, "approve"): _admission_approve,
     (CaseKind.TRANSFER, "release"): _transfer_release,
     (CaseKind.TRANSFER, "accept"): _transfer_accept,
-    (CaseKind.TRANSFER, "refuse"): _transfer_return,
 }
 
 

@@ -265,17 +265,16 @@ def transfer_open(request):
         if (to_unit is None and not destination) or not chosen:
             messages.error(request, "Chọn đoàn viên và đơn vị đến.")
         else:
-            results = []
-            for m in chosen:
-                try:
-                    case = services.transfer_open(
-                        actor=request.user, member=m, to_unit=to_unit, reason=request.POST.get("reason", "")
-                    )
-                    results.append(
-                        {"case": case.pk, "title": case.title, "ok": True, "message": case.outcome or "Đã lập hồ sơ"}
-                    )
-                except ValidationError as exc:
-                    results.append({"case": None, "title": m.full_name, "ok": False, "message": " ".join(exc.messages)})
+            outcomes = services.transfers_open(
+                actor=request.user, members=chosen, to_unit=to_unit, reason=request.POST.get("reason", ""),
+                destination=destination,
+            )  # fmt: skip
+            results = [
+                {"case": None, "title": m.full_name, "ok": False, "message": " ".join(getattr(o, "messages", [str(o)]))}
+                if isinstance(o, Exception)
+                else {"case": o.pk, "title": o.title, "ok": True, "message": o.outcome or "Đã lập hồ sơ"}
+                for m, o in zip(chosen, outcomes, strict=True)
+            ]
             ok = sum(r["ok"] for r in results)
             return render(
                 request, "procedures/bulk_result.html", {"results": results, "ok": ok, "failed": len(results) - ok}

@@ -535,7 +535,8 @@ def national_accounts(tree: TreeBuilder, plans, counts: list[int], *, central: U
          and u.parent.id == province.id),
         key=lambda u: by_unit.get(u.id, 0),
     )  # fmt: skip
-    branch = next(u for u in tree.units if u.parent is specs[commune.id] and by_unit.get(u.id, 0) >= 3)
+    # the commune's fullest branch (a small --members leaves most branches empty)
+    branch = max((u for u in tree.units if u.parent is specs[commune.id]), key=lambda u: by_unit.get(u.id, 0))
     get = Unit.objects.get
     p, c, b = get(pk=province.id), get(pk=commune.id), get(pk=branch.id)
     for unit, role, username, full_name in (
