@@ -32,8 +32,10 @@ demo: setup
 	$(DJANGO) migrate --noinput
 	$(DJANGO) seed_demo --if-empty
 
+# The background-jobs worker (exports…) runs beside the web server and stops with it.
 run: demo
 	@$(DJANGO) demo_logins --port $(PORT)
+	@$(DJANGO) qcluster & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(DJANGO) runserver 127.0.0.1:$(PORT)
 
 test: setup browser

@@ -33,4 +33,8 @@ urlpatterns = [
     path("members/<int:pk>/history/", members.member_history_view, name="api_member_history"),
     path("members/<int:pk>/account/", members.member_account, name="api_member_account"),
     path("", include("doanso.procedures.api_urls")),
+    path("", include("doanso.training.api_urls")),
+    path("", include("doanso.jobs.api_urls")),
+    path("", include("doanso.dues.api_urls")),
+    path("", include("doanso.evaluation.api_urls")),
 ]

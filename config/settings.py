@@ -54,6 +54,11 @@ INSTALLED_APPS = [
     "doanso.organisations",
     "doanso.members",
     "doanso.procedures",
+    "django_q",
+    "doanso.jobs",
+    "doanso.training",
+    "doanso.evaluation",
+    "doanso.dues",
 ]
 
 MIDDLEWARE = [
@@ -193,3 +198,32 @@ EMAIL_NOTIFICATIONS = bool(EMAIL_HOST) or env_bool("DJANGO_EMAIL_NOTIFICATIONS",
 
 # Page size of member lists (web and API).
 MEMBER_PAGE_SIZE = 20
+
+# Background jobs (doanso.jobs) run on django-q2. JOBS_BACKEND: "database" (default: the queue lives in
+# the database, no extra server; `manage.py qcluster` is the worker, `make run` starts one beside
+# runserver), "redis" (the queue lives in REDIS_URL; run `manage.py qcluster` on as many machines as
+# needed, all on the same database and JOBS_ROOT), or "sync" (the job runs inside the request).
+JOBS_BACKEND = os.environ.get("JOBS_BACKEND", "database")
+if JOBS_BACKEND not in {"database", "redis", "sync"}:
+    raise ImproperlyConfigured("JOBS_BACKEND must be database, redis or sync.")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+# Result files of jobs (exports): a directory shared by the web servers and the workers, never the repo.
+JOBS_ROOT = Path(os.environ.get("JOBS_ROOT", str(BASE_DIR / "var" / "jobs")))
+JOBS_KEEP_DAYS = int(os.environ.get("JOBS_KEEP_DAYS", "7"))
+JOBS_PDF_MAX_ROWS = int(os.environ.get("JOBS_PDF_MAX_ROWS", "20000"))
+_jobs_timeout = int(os.environ.get("JOBS_TIMEOUT", "3600"))
+Q_CLUSTER = {
+    "name": "doanso",
+    "workers": int(os.environ.get("JOBS_WORKERS", "2")),
+    "timeout": _jobs_timeout,
+    "retry": _jobs_timeout + 600,
+    "max_attempts": 1,  # a failed job is recorded on the Job row; the person starts it again
+    "ack_failures": True,
+    "save_limit": 100,
+    "catch_up": False,
+    "poll": 1,
+}
+if JOBS_BACKEND == "redis":
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"

@@ -6,5 +6,9 @@ urlpatterns = [
     path("don-vi/", include("doanso.organisations.urls")),
     path("doan-vien/", include("doanso.members.urls")),
     path("nghiep-vu/", include("doanso.procedures.urls")),
+    path("ren-luyen/", include("doanso.training.urls")),
+    path("cong-viec/", include("doanso.jobs.urls")),
+    path("doan-phi/", include("doanso.dues.urls")),
+    path("danh-gia/", include("doanso.evaluation.urls")),
     path("api/", include("config.api_urls")),
 ]

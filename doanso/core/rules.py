@@ -67,6 +67,41 @@ RULES: list[RuleDef] = [
     RuleDef("htxs_max_share_of_htt_percent", "HTXS không vượt quá (so với số HTT)", 20, "%", UNCONFIRMED, False),
     RuleDef("party_course_valid_years", "Giấy chứng nhận “Nhận thức về Đảng” có giá trị", 5, "năm"),
     RuleDef("branch_min_members", "Chi đoàn có ít nhất", 3, "đoàn viên"),
+    # --- union dues (doanso/dues)
+    RuleDef(
+        "dues_max_prepay_months", "Đóng đoàn phí trước tối đa (tính từ tháng hiện tại)", 3, "tháng", UNCONFIRMED, False
+    ),
+    # --- evaluation (đánh giá, xếp loại đoàn viên)
+    RuleDef(
+        "htxs_requires_excellent_programme",
+        "HTXS: kết quả chương trình rèn luyện phải đạt “Xuất sắc”",
+        True,
+    ),
+    RuleDef(
+        "htxs_no_discipline_in_year",
+        "HTXS: không bị kỷ luật trong năm",
+        True,
+        help=UNCONFIRMED,
+        confirmed=False,
+    ),
+    RuleDef(
+        "htxs_requires_residence_remarks",
+        "HTXS: có nhận xét tích cực của nơi cư trú/sinh hoạt tạm thời (khi có đăng ký)",
+        False,
+        help="Bật để yêu cầu mọi đoàn viên HTXS có nhận xét của Đoàn nơi cư trú." + UNCONFIRMED,
+        confirmed=False,
+    ),
+    RuleDef("grade_justification_min_chars", "Giải trình khi không đạt điều kiện: tối thiểu", 10, "ký tự"),
+    RuleDef("evaluation_open_years_back", "Mở đợt đánh giá cho năm trước tối đa", 1, "năm"),
+    # --- self-improvement programme and Party referral (doanso/training, procedures party_referral)
+    RuleDef(
+        "party_referral_stall_months",
+        "Hồ sơ giới thiệu đoàn viên ưu tú cho Đảng bị coi là chậm tiến độ khi không có bước mới sau",
+        6,
+        "tháng",
+        UNCONFIRMED,
+        False,
+    ),
 ]
 RULES_BY_KEY = {r.key: r for r in RULES}
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import csv
-import tempfile
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from openpyxl import Workbook
 
 from doanso.core import audit
 from doanso.core.scope import has_perm, is_official
-from doanso.core.web import apply_service_errors, get_or_404, safe_cell
+from doanso.core.web import apply_service_errors, get_or_404
 from doanso.organisations import selectors as unit_selectors
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 
@@ -193,73 +189,28 @@ def member_account(request, pk: int):
     )
 
 
-EXPORT_COLUMNS = [
-    ("full_name", "Họ và tên"), ("date_of_birth", "Ngày sinh"), ("sex", "Giới tính"), ("ethnicity__name", "Dân tộc"),
-    ("citizen_id", "Số CCCD"), ("phone", "Số điện thoại"), ("unit__name", "Chi đoàn"), ("status", "Trạng thái"),
-    ("admitted_on", "Ngày vào Đoàn"), ("card_number", "Số thẻ đoàn viên"),
-]  # fmt: skip
-
-
-def _export_rows(qs):
-    sexes = {"M": "Nam", "F": "Nữ"}
-    statuses = dict(MemberStatus.choices)
-    for row in qs.order_by("sort_key", "id").values_list(*[c for c, _ in EXPORT_COLUMNS]).iterator(chunk_size=2000):
-        row = list(row)
-        row[1] = row[1].strftime("%d/%m/%Y") if row[1] else ""
-        row[2] = sexes.get(row[2], row[2])
-        row[7] = str(statuses.get(row[7], row[7]))
-        row[8] = row[8].strftime("%d/%m/%Y") if row[8] else ""
-        yield [safe_cell(v) for v in row]
-
-
 @login_required
 def member_export(request, fmt: str):
-    """The list as the user sees it (same scope and filters), streamed."""
+    """The old export link: the same list (scope and filters) is now exported in the background.
+
+    GET changes nothing: it shows the export buttons for these filters; a click starts a job
+    (doanso.jobs, export "members") whose progress shows on the page and in "Công việc của tôi".
+    """
     _official(request, "member.export")
     unit = _unit_from(request)
+    if fmt not in ("xlsx", "csv", "pdf"):
+        raise Http404
+    params = request.GET.copy()
+    for key in ("unit", "page"):
+        params.pop(key, None)
     filters = selectors.MemberFilters.from_params(request.GET)
     try:
-        qs = selectors.member_queryset(actor=request.user, unit=unit, filters=filters)
+        filters.validate()
     except ValidationError as exc:
         raise Http404(" ".join(exc.messages)) from exc
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    filename = f"doan-vien-{unit.code}-{stamp}.{fmt}"
-    audit.record(
-        actor=request.user,
-        obj=unit,
-        action="export",
-        summary=f"Xuất danh sách đoàn viên ({fmt})",
-        note=request.GET.urlencode(),
-    )
-    header = [label for _, label in EXPORT_COLUMNS]
-    if fmt == "csv":
-
-        class Echo:
-            def write(self, value):
-                return value
-
-        writer = csv.writer(Echo())
-
-        def stream():
-            yield "\ufeff" + writer.writerow(header)
-            for row in _export_rows(qs):
-                yield writer.writerow(row)
-
-        response = StreamingHttpResponse(stream(), content_type="text/csv; charset=utf-8")
-    elif fmt == "xlsx":
-        wb = Workbook(write_only=True)
-        ws = wb.create_sheet("Đoàn viên")
-        ws.append(header)
-        for row in _export_rows(qs):
-            ws.append(row)
-        tmp = tempfile.TemporaryFile()  # noqa: SIM115 - FileResponse closes it
-        wb.save(tmp)
-        tmp.seek(0)
-        response = FileResponse(tmp, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    else:
-        raise Http404
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    context = {"unit": unit, "query": params.urlencode(), "fmt": fmt,
+               "crumbs": unit_selectors.unit_breadcrumbs(actor=request.user, unit=unit)}  # fmt: skip
+    return render(request, "members/export.html", context)
 
 
 @login_required

@@ -225,7 +225,7 @@ def youths(request):
         },
     ),  # fmt: skip
     responses={201: CaseOut},
-    summary="Lập hồ sơ: admission, transfer, ageing_out, age_extension, working_away, removal, residence, temporary, discipline, honorary",
+    summary="Lập hồ sơ: admission, transfer, ageing_out, age_extension, working_away, removal, residence, temporary, discipline, honorary, party_referral",
 )
 @api_view(["POST"])
 def case_open(request):
@@ -260,6 +260,11 @@ def case_open(request):
                                         reason=data.get("reason", ""), months=data.get("months"))  # fmt: skip
     elif kind == "honorary":
         case = services.honorary_nominate(actor=actor, unit=_unit(request, body.get("unit")), data=data)
+    elif kind == "party_referral":
+        from .referral import referral_nominate
+
+        case = referral_nominate(actor=actor, member=_member(request, body.get("member")), meeting_on=data.get("meeting_on"),
+                                 resolution=data.get("resolution", ""), note=data.get("note", ""))  # fmt: skip
     else:
         return Response(
             {"detail": "Nghiệp vụ không hợp lệ.", "errors": {"kind": ["Nghiệp vụ không hợp lệ."]}}, status=400
@@ -302,3 +307,42 @@ def receiving_units(request):
     return Response(
         [{"id": u.pk, "name": u.name, "code": u.code, "parent": u.parent.name if u.parent else ""} for u in units]
     )
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("unit", int), OpenApiParameter("year", int)],
+    responses={
+        200: inline_serializer(
+            "PartyReferrals",
+            {
+                "unit": serializers.DictField(),
+                "year": serializers.IntegerField(),
+                "total": serializers.DictField(),
+                "labels": serializers.DictField(),
+                "children": serializers.ListField(),
+                "rows": serializers.ListField(),
+            },
+        )
+    },  # fmt: skip
+    summary="Đoàn viên ưu tú giới thiệu cho Đảng: số liệu theo năm (tổng và từng đơn vị trực thuộc) và danh sách",
+)
+@api_view(["GET"])
+def party_referrals(request):
+    from django.utils import timezone
+
+    from . import selectors
+
+    _official(request)
+    unit = _unit(request, request.query_params.get("unit") or request.user.unit_id)
+    raw = str(request.query_params.get("year") or timezone.localdate().year)
+    if not raw.isdigit():
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"year": "Năm: phải là số (ví dụ 2026)."})
+    year = int(raw)
+    counts = selectors.party_referral_counts(actor=request.user, unit=unit, year=year)
+    rows = selectors.party_referral_rows(actor=request.user, unit=unit, year=year)
+    return Response(
+        {"unit": _unit_ref(unit), "year": year, "total": counts.total, "labels": counts.labels,
+         "children": [{"unit": _unit_ref(u), "counts": c} for u, c in counts.children], "rows": list(rows)}
+    )  # fmt: skip

@@ -11,5 +11,6 @@ urlpatterns = [
     path("cases/<int:pk>/document.<str:fmt>", api.case_document, name="api_case_document"),
     path("youths/", api.youths, name="api_youths"),
     path("inbox/", api.inbox, name="api_inbox"),
+    path("party-referrals/", api.party_referrals, name="api_party_referrals"),
     path("receiving-units/", api.receiving_units, name="api_receiving_units"),
 ]

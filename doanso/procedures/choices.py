@@ -13,6 +13,7 @@ class CaseKind(models.TextChoices):
     DISCIPLINE = "discipline", _("Kỷ luật đoàn viên")
     RESIDENCE = "residence", _("Sinh hoạt nơi cư trú")
     TEMPORARY = "temporary", _("Sinh hoạt tạm thời")
+    PARTY_REFERRAL = "party_referral", _("Giới thiệu đoàn viên ưu tú cho Đảng")
 
 
 class SponsorKind(models.TextChoices):

@@ -391,3 +391,97 @@ def _attachment(code: str, host_label: str) -> KindSpec:
 
 RESIDENCE = _attachment(CaseKind.RESIDENCE, "Đoàn nơi cư trú")
 TEMPORARY = _attachment(CaseKind.TEMPORARY, "đơn vị sinh hoạt tạm thời")
+
+
+# ---------------------------------------------------------------- outstanding member for the Party (đoàn viên ưu tú)
+# The branch nominates (a branch meeting resolution); the grassroots committee introduces the member
+# to the Party cell and then records what the Party decides, each step dated. Hooks: procedures/referral.py.
+
+PARTY_REFERRAL = register(
+    KindSpec(
+        code=CaseKind.PARTY_REFERRAL,
+        states={
+            "nominated": "Chi đoàn đã đề nghị — chờ Đoàn cơ sở giới thiệu với chi bộ Đảng",
+            "introduced": "Đã giới thiệu với chi bộ — chờ lớp bồi dưỡng “Nhận thức về Đảng”",
+            "course_done": "Đã có giấy chứng nhận “Nhận thức về Đảng” — chờ kết nạp Đảng",
+            "probationary": "Đã được kết nạp Đảng (đảng viên dự bị) — chờ công nhận chính thức",
+            "official": "Đã là đảng viên chính thức",
+            "not_admitted": "Không được kết nạp Đảng",
+            "withdrawn": "Đã rút đề nghị",
+        },
+        initial="nominated",
+        final={"official", "not_admitted", "withdrawn"},
+    )
+)
+PARTY_REFERRAL.add(
+    Transition(
+        "introduce",
+        "Giới thiệu đoàn viên ưu tú với chi bộ Đảng",
+        frozenset({"nominated"}),
+        "introduced",
+        "deciding",
+        ("introduced_on", "party_cell"),
+        fields=(
+            ("introduced_on", "Ngày giới thiệu", "date"),
+            ("party_cell", "Chi bộ Đảng tiếp nhận", "text"),
+            ("note", "Ghi chú", "text"),
+        ),
+    )  # fmt: skip
+)
+PARTY_REFERRAL.add(
+    Transition(
+        "course",
+        "Ghi nhận giấy chứng nhận lớp “Nhận thức về Đảng”",
+        frozenset({"introduced"}),
+        "course_done",
+        "deciding",
+        ("certificate_number", "certificate_on"),
+        fields=(
+            ("certificate_number", "Số giấy chứng nhận", "text"),
+            ("certificate_on", "Ngày cấp giấy chứng nhận", "date"),
+        ),
+    )  # fmt: skip
+)
+PARTY_REFERRAL.add(
+    Transition(
+        "admit",
+        "Ghi nhận kết nạp Đảng (đảng viên dự bị)",
+        frozenset({"course_done"}),
+        "probationary",
+        "deciding",
+        ("admitted_on", "decision_number"),
+        fields=(
+            ("admitted_on", "Ngày kết nạp Đảng", "date"),
+            ("decision_number", "Số quyết định kết nạp", "text"),
+        ),
+    )  # fmt: skip
+)
+PARTY_REFERRAL.add(
+    Transition(
+        "confirm",
+        "Ghi nhận công nhận đảng viên chính thức",
+        frozenset({"probationary"}),
+        "official",
+        "deciding",
+        ("official_on",),
+        fields=(
+            ("official_on", "Ngày công nhận chính thức", "date"),
+            ("decision_number", "Số quyết định công nhận", "text"),
+        ),
+    )  # fmt: skip
+)
+PARTY_REFERRAL.add(
+    Transition(
+        "not_admit",
+        "Ghi nhận không được kết nạp Đảng",
+        frozenset({"nominated", "introduced", "course_done", "probationary"}),
+        "not_admitted",
+        "deciding",
+        ("decided_on", "note"),
+        danger=True,
+        fields=(("decided_on", "Ngày", "date"), ("note", "Lý do", "textarea")),
+    )  # fmt: skip
+)
+PARTY_REFERRAL.add(
+    Transition("withdraw", "Rút đề nghị", frozenset({"nominated"}), "withdrawn", "origin", ("note",), True)
+)

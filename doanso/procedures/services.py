@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from doanso.core import audit, vn
@@ -783,39 +782,41 @@ def ageing_out_due(*, unit: Unit, on: date | None = None) -> list[Member]:
     return list(qs[:2000])
 
 
-def missed_months(*, member: Member, on: date | None = None) -> int:
-    """Months of the last 12 without activity or without dues, not counting registered time away."""
+def _missed_by_member(members: list[Member], on: date) -> dict[int, int]:
+    """Months of the last 12 without activity (the monthly activity screen) or without dues (the dues
+    ledger, the one source of truth; the current month counts once it is over), not counting
+    registered time away."""
+    from collections import defaultdict
+
+    from doanso.dues.selectors import unpaid_months_for
+
     from .models import ActivityMonth, AwayPeriod
 
-    on = on or _today()
     start = _months_before(on.replace(day=1), 11)
-    away = list(AwayPeriod.objects.filter(member=member))
-    rows = ActivityMonth.objects.filter(member=member, month__gte=start, month__lte=on).filter(
-        Q(attended=False) | Q(dues_paid=False)
-    )
-    return sum(1 for r in rows if not any(p.covers(r.month) for p in away))
+    ids = [m.pk for m in members]
+    missed: dict[int, set[date]] = defaultdict(set)
+    absent = ActivityMonth.objects.filter(member_id__in=ids, month__gte=start, month__lte=on, attended=False)
+    for pk, month in absent.values_list("member_id", "month"):
+        missed[pk].add(month)
+    for pk, months in unpaid_months_for(members, start, _months_before(on.replace(day=1), 1)).items():
+        missed[pk] |= months
+    away = defaultdict(list)
+    for period in AwayPeriod.objects.filter(member_id__in=ids):
+        away[period.member_id].append(period)
+    return {pk: sum(1 for m in missed[pk] if not any(p.covers(m) for p in away[pk])) for pk in ids}
+
+
+def missed_months(*, member: Member, on: date | None = None) -> int:
+    """Months of the last 12 without activity or without dues, not counting registered time away."""
+    return _missed_by_member([member], on or _today())[member.pk]
 
 
 def removal_candidates(*, unit: Unit, on: date | None = None) -> list[tuple[Member, int]]:
-    from .models import ActivityMonth
-
     on = on or _today()
     trigger = rules_on(on).removal_missed_months
-    start = _months_before(on.replace(day=1), 11)
-    ids = (
-        ActivityMonth.objects.filter(
-            member__in=Member.objects.in_subtree(unit).filter(status="active"), month__gte=start
-        )
-        .filter(Q(attended=False) | Q(dues_paid=False))
-        .values_list("member_id", flat=True)
-        .distinct()
-    )
-    out = []
-    for m in Member.objects.filter(pk__in=list(ids)).select_related("unit").order_by("sort_key"):
-        n = missed_months(member=m, on=on)
-        if n >= trigger:
-            out.append((m, n))
-    return out
+    members = list(Member.objects.in_subtree(unit).filter(status="active").select_related("unit").order_by("sort_key"))
+    missed = _missed_by_member(members, on)
+    return [(m, missed[m.pk]) for m in members if missed[m.pk] >= trigger]
 
 
 @transaction.atomic
@@ -1212,7 +1213,11 @@ HOOKS.update(
 
 @transaction.atomic
 def activity_record(*, actor: Any, unit: Unit, month: date, rows: dict[int, tuple[bool, bool]]) -> int:
-    """Record one month of a branch: who took part, who paid dues (by hand, in bulk)."""
+    """Record one month of a branch: who took part, who paid dues. Dues go to the dues ledger (a
+    tick records a payment at the member's rate, an untick reverses it with a correcting entry);
+    `ActivityMonth.dues_paid` only mirrors the ledger."""
+    from doanso.dues.services import dues_mark_month
+
     from .models import ActivityMonth
 
     require(actor, "member.manage", unit)
@@ -1222,9 +1227,11 @@ def activity_record(*, actor: Any, unit: Unit, month: date, rows: dict[int, tupl
     members = {m.pk: m for m in Member.objects.filter(unit=unit, pk__in=list(rows))}
     if set(rows) - set(members):
         raise ValidationError({"members": "Có đoàn viên không thuộc chi đoàn này."})
-    for pk, (attended, paid) in rows.items():
+    paid = {pk for pk, (_attended, p) in rows.items() if p}
+    dues_mark_month(actor=actor, unit=unit, month=month, paid=paid, unpaid=set(rows) - paid)
+    for pk, (attended, _paid) in rows.items():
         ActivityMonth.objects.update_or_create(
-            member_id=pk, month=month, defaults={"attended": attended, "dues_paid": paid, "recorded_by": actor}
+            member_id=pk, month=month, defaults={"attended": attended, "dues_paid": pk in paid, "recorded_by": actor}
         )
     audit.record(actor=actor, obj=unit, action="update", summary=f"Ghi nhận sinh hoạt, đoàn phí tháng {month:%m/%Y}")
     return len(rows)

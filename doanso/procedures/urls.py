@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import referral_views, views
 
 urlpatterns = [
     path("", views.inbox, name="case_inbox"),
@@ -13,6 +13,8 @@ urlpatterns = [
     path("sinh-hoat/", views.activity_month, name="activity_month"),
     path("mo/<slug:slug>/", views.member_case_open, name="member_case_open"),
     path("danh-du/", views.honorary_nominate, name="honorary_nominate"),
+    path("uu-tu/", referral_views.referral_list, name="referral_list"),
+    path("uu-tu/de-nghi/", referral_views.referral_open, name="referral_open"),
     path("gioi-thieu/<slug:slug>/", views.attachment_open, name="attachment_open"),
     path("doan-vien/<int:pk>/khen-thuong/", views.reward_create, name="reward_create"),
     path("doan-vien/<int:pk>/ky-luat/", views.discipline_propose, name="discipline_propose"),

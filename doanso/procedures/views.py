@@ -369,8 +369,12 @@ def activity_month(request):
         else:
             messages.success(request, f"Đã lưu tháng {month:%m/%Y}.")
             return redirect(f"{request.path}?unit={unit.pk}&month={raw}")
+    from doanso.dues.selectors import paid_member_ids
+
     saved = {a.member_id: a for a in ActivityMonth.objects.filter(member__in=members, month=month)}
-    rows = [(m, saved.get(m.pk)) for m in members]
+    paid = paid_member_ids(members=members, month=month)  # the dues ledger, not the activity row
+    # Never saved yet: everyone ticked by default; saved: dues as the ledger says.
+    rows = [(m, saved.get(m.pk), m.pk in paid or m.pk not in saved) for m in members]
     return render(request, "procedures/activity_month.html", {"unit": unit, "rows": rows, "month": month, "raw": raw})
 
 

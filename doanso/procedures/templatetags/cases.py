@@ -23,3 +23,25 @@ def step_label(step) -> str:
 @register.filter
 def result_label(code: str) -> str:
     return RESULTS.get(code, code)
+
+
+@register.filter
+def isodate(value: str) -> str:
+    """An ISO date kept in a case's data, shown as dd/mm/yyyy."""
+    from datetime import date
+
+    try:
+        return date.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return value or ""
+
+
+@register.filter
+def referral_stalled(case) -> bool:
+    """The computed "stalled" badge of an open Party referral (no step for the rule-set months)."""
+    from doanso.procedures.referral import is_stalled, stall_cutoff
+
+    if case.kind != "party_referral" or not case.is_open:
+        return False
+    last = case.steps.order_by("-at").values_list("at", flat=True).first()
+    return is_stalled(last, is_open=case.is_open, cutoff=stall_cutoff())

@@ -16,6 +16,7 @@ import random
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
+from importlib import import_module
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -34,6 +35,7 @@ from doanso.organisations.models import Unit
 from doanso.organisations.services import unit_create, unit_create_root
 
 DEMO_PASSWORD = "Doanso@2026"
+DEMO_AREAS = ["doanso.dues.demo", "doanso.training.demo", "doanso.evaluation.demo"]
 CENTRAL_NAME = "Trung ương Đoàn TNCS Hồ Chí Minh"
 REFORM_DAY = date(2025, 7, 1)  # communes re-formed, district level abolished, 63 → 34 provinces
 
@@ -241,6 +243,10 @@ def build_demo(seed: int = 2026) -> None:
     member = Member.objects.filter(unit=branch, status=MemberStatus.ACTIVE).order_by("pk").first()
     member_account_issue(actor=central, member=member, password=DEMO_PASSWORD)
     demo_cases(gen=gen, branch=branch, receiver=ct_plans[0][0].parent)
+    # The yearly cycle, each area through its own services: the dues ledger, the self-improvement
+    # programme with Party referrals, then an evaluation round that reads both.
+    for area in DEMO_AREAS:
+        import_module(area).seed(today=timezone.localdate(), rnd=random.Random(seed))
 
 
 def demo_cases(*, gen: PersonFactory, branch: Unit, receiver: Unit) -> None:
