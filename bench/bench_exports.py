@@ -6,7 +6,8 @@ there yet (`evaluation.bulk.grades_bulk_write`, committed, because the export ru
 process), then runs the two export jobs exactly as a worker does (`jobs.services.job_run`) in a
 child process, and, as the baseline, a raw SQL SELECT (COPY on PostgreSQL) of the same grade rows
 to a CSV file in another child process. Time is the child's wall time; memory is the child's peak
-RSS (from wait4's rusage). Everything it created is deleted at the end. Prints:
+RSS (the child's own VmHWM, read at its end: wait4's ru_maxrss would also count the parent's pages
+at fork time). Everything it created is deleted at the end. Prints:
     BENCH name=grade_export_province_s  value=<s>  unit=s  baseline=<raw SQL to CSV, s>  ratio=<value/baseline>
     BENCH name=grade_export_province_mb value=<MB> unit=MB baseline=<raw SQL to CSV, MB> ratio=<value/baseline>
 A row count that differs from the raw SQL's exits non-zero. Targets: ≤ 60 s and ≤ 300 MB.
@@ -77,14 +78,23 @@ def free_year(province: Unit) -> int:
 def run_child(args: list[str]) -> tuple[float, float, dict]:
     """(wall seconds, peak RSS in MB, the JSON the child printed)."""
     begin = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
-    out = proc.stdout.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc = subprocess.run([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
     wall = time.perf_counter() - begin
     if proc.returncode:
         raise SystemExit(f"child {args} failed ({proc.returncode})")
-    return wall, usage.ru_maxrss / 1024, json.loads(out.strip().splitlines()[-1])
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    return wall, got.pop("peak_mb"), got
+
+
+def peak_mb() -> float:
+    """This process's peak resident memory (VmHWM), in MB."""
+    with open("/proc/self/status") as status:
+        for entry in status:
+            if entry.startswith("VmHWM:"):
+                return int(entry.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def raw_sql(path: str, year: int) -> tuple[str, list]:
@@ -117,7 +127,7 @@ def child_baseline(unit_id: int, year: int) -> None:
                 rows += len(chunk)
             text.flush()
             text.detach()
-    print(json.dumps({"rows": rows}))
+    print(json.dumps({"rows": rows, "peak_mb": peak_mb()}))
 
 
 def child_export(job_ids: list[int]) -> None:
@@ -127,7 +137,7 @@ def child_export(job_ids: list[int]) -> None:
         if job.state != "done":
             raise SystemExit(f"job {pk} failed: {job.error}")
         out[job.kind] = job.row_count
-    print(json.dumps(out))
+    print(json.dumps({**out, "peak_mb": peak_mb()}))
 
 
 def main() -> None:

@@ -210,7 +210,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 # Result files of jobs (exports): a directory shared by the web servers and the workers, never the repo.
 JOBS_ROOT = Path(os.environ.get("JOBS_ROOT", str(BASE_DIR / "var" / "jobs")))
 JOBS_KEEP_DAYS = int(os.environ.get("JOBS_KEEP_DAYS", "7"))
-JOBS_PDF_MAX_ROWS = int(os.environ.get("JOBS_PDF_MAX_ROWS", "20000"))
+JOBS_PDF_MAX_ROWS = int(os.environ.get("JOBS_PDF_MAX_ROWS", "250000"))
 _jobs_timeout = int(os.environ.get("JOBS_TIMEOUT", "3600"))
 Q_CLUSTER = {
     "name": "doanso",

@@ -209,6 +209,8 @@ def arrears(request):
     return Response(
         {
             "unit": {"id": unit.pk, "name": unit.name}, "as_of": as_of.isoformat(),
+            # Above LIVE_MAX members only the member counts come back: export.dues_arrears has the rest.
+            "too_large": s.too_large,
             "totals": {"members": s.members, "owing": s.owing, "months_unpaid": s.months_unpaid,
                        "amount_unpaid": s.amount_unpaid},
             "by_child": [{"unit": {"id": c["unit"].pk, "name": c["unit"].name}, "members": c["members"],

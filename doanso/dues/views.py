@@ -93,7 +93,8 @@ def dues_arrears(request):
     start = getattr(unit, "dues_ledger_start", None)
     return render(
         request, "dues/arrears.html",
-        {"unit": unit, "summary": summary, "start": start, "can_manage": has_perm(request.user, "member.manage")},
+        {"unit": unit, "summary": summary, "start": start, "can_manage": has_perm(request.user, "member.manage"),
+         "live_max": selectors.LIVE_MAX},
     )  # fmt: skip
 
 

@@ -91,6 +91,24 @@ def test_arrears_and_forwarding_pages(cast, client):
     assert "mm/yyyy" in response.content.decode()
 
 
+def test_a_subtree_too_large_for_a_live_count_points_to_its_units_and_the_export(cast, client, monkeypatch):
+    from doanso.dues import selectors
+
+    monkeypatch.setattr(selectors, "LIVE_MAX", 10)  # the province has 12 current members in the cast
+    services.ledger_start_set(actor=cast.users["p1"], unit=cast.p1, month=LAST)
+    client.force_login(cast.users["p1"])
+    page = client.get(reverse("dues_arrears") + f"?unit={cast.p1.pk}").content.decode()
+    assert 'id="too-large"' in page and "12 đoàn viên" in page
+    assert cast.c11.name in page and "… /6" in page  # each commune with its member count, linked
+    assert cast.m_b111_1.full_name not in page  # no member rows
+    assert 'name="export" value="dues_arrears"' in page
+    body = client.get(reverse("api_dues_arrears") + f"?unit={cast.p1.pk}").json()
+    assert body["too_large"] is True and body["totals"]["members"] == 12 and body["rows"] == []
+    # A commune below the limit is counted live.
+    page = client.get(reverse("dues_arrears") + f"?unit={cast.c11.pk}").content.decode()
+    assert 'id="too-large"' not in page and 'id="owing">' in page
+
+
 def test_member_book_shows_own_dues(cast, client):
     services.dues_record(actor=cast.users["b111"], unit=cast.b111, month=LAST, members=[cast.m_b111_0, cast.m_b111_1])
     client.force_login(cast.users["member_b111"])
