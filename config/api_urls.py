@@ -2,6 +2,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from doanso.accounts import api as accounts
+from doanso.dashboards import api as dashboards
 from doanso.members import api as members
 from doanso.organisations import api as units
 
@@ -37,4 +38,7 @@ urlpatterns = [
     path("", include("doanso.jobs.api_urls")),
     path("", include("doanso.dues.api_urls")),
     path("", include("doanso.evaluation.api_urls")),
+    path("", include("doanso.imports.api_urls")),
+    path("dashboard/", dashboards.dashboard, name="api_dashboard"),
+    path("", include("doanso.reports.api_urls")),
 ]

@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "doanso.training",
     "doanso.evaluation",
     "doanso.dues",
+    "doanso.dashboards",
+    "doanso.reports",
+    "doanso.imports",
 ]
 
 MIDDLEWARE = [
@@ -211,6 +214,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 JOBS_ROOT = Path(os.environ.get("JOBS_ROOT", str(BASE_DIR / "var" / "jobs")))
 JOBS_KEEP_DAYS = int(os.environ.get("JOBS_KEEP_DAYS", "7"))
 JOBS_PDF_MAX_ROWS = int(os.environ.get("JOBS_PDF_MAX_ROWS", "250000"))
+# Imports in the browser/API (doanso.imports): the largest file accepted, where uploads are kept, and the
+# size up to which a file is checked and written inside the request (larger ones run as a background job).
+IMPORT_MAX_MB = int(os.environ.get("IMPORT_MAX_MB", "20"))
+IMPORT_ROOT = Path(os.environ.get("IMPORT_ROOT", str(BASE_DIR / "var" / "imports")))
+IMPORT_SYNC_MAX_KB = int(os.environ.get("IMPORT_SYNC_MAX_KB", "256"))
 _jobs_timeout = int(os.environ.get("JOBS_TIMEOUT", "3600"))
 Q_CLUSTER = {
     "name": "doanso",

@@ -10,5 +10,8 @@ urlpatterns = [
     path("cong-viec/", include("doanso.jobs.urls")),
     path("doan-phi/", include("doanso.dues.urls")),
     path("danh-gia/", include("doanso.evaluation.urls")),
+    path("tong-quan/", include("doanso.dashboards.urls")),
+    path("bao-cao/", include("doanso.reports.urls")),
+    path("nhap-du-lieu/", include("doanso.imports.urls")),
     path("api/", include("config.api_urls")),
 ]

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from doanso.core.charts import stacked_bars
 from doanso.core.scope import ScopeError, has_perm, in_scope
 from doanso.core.web import get_or_404
 from doanso.organisations import selectors as unit_selectors
@@ -212,24 +213,9 @@ def grade_correct(request, pk: int):
 
 def chart(rows: list[tuple[str, dict[str, int]]], width: int = 360) -> dict:
     """A horizontal stacked-bar SVG (shares per grade) for each labelled row, laid out server-side."""
-    bar_h, gap, label_h = 14, 8, 14
-    bars = []
-    y = 0
-    for label, counts in rows:
-        total = sum(counts.values())
-        x = 0.0
-        segments = []
-        for g in ("excellent", "good", "done", "failed"):
-            w = width * counts.get(g, 0) / total if total else 0
-            if w:
-                segments.append({"x": round(x, 2), "w": round(w, 2), "color": COLORS[g], "grade": GRADE_SHORT[g],
-                                 "n": counts.get(g, 0)})  # fmt: skip
-            x += w
-        bars.append(
-            {"label": label, "total": total, "y_label": y + label_h - 3, "y": y + label_h, "segments": segments}
-        )
-        y += label_h + bar_h + gap
-    return {"bars": bars, "height": max(y, 1), "width": width, "bar_h": bar_h}
+    grades = ("excellent", "good", "done", "failed")
+    series = [(GRADE_SHORT[g], COLORS[g]) for g in grades]
+    return stacked_bars([(label, [counts.get(g, 0) for g in grades]) for label, counts in rows], series, width)
 
 
 @login_required

@@ -7,6 +7,8 @@
 | grades               | the list of grades of a unit's subtree for a year           | member.export |
 | party_referrals      | outstanding members referred to the Party, per year         | member.export |
 | dues_arrears         | members with unpaid dues months, as of a date               | member.export |
+| dashboard            | every table of a unit's dashboard (subtree + child units)   | member.view   |
+| periodic_report      | periodic statistics report of a unit (quarter, half, year)  | member.view   |
 
 See `registry.py` for how to add one.
 """
@@ -305,4 +307,58 @@ def arrears_export_rows(*, actor: Any, unit: Any, params: dict) -> Iterator[tupl
 register_export(
     "dues_arrears", label="Danh sách đoàn viên nợ đoàn phí", perm="member.export", columns=ARREARS_COLUMNS,
     rows=arrears_export_rows, parse=parse_arrears, describe=describe_arrears,
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------- periodic report (doanso/reports)
+
+
+def _periodic(name: str):
+    def call(*args: Any, **kwargs: Any) -> Any:
+        from doanso.reports import exports as periodic
+
+        return getattr(periodic, name)(*args, **kwargs)
+
+    return call
+
+
+register_export(
+    "periodic_report", label="Báo cáo thống kê đoàn viên", perm="member.view", columns=_periodic("columns"),
+    rows=_periodic("rows"), parse=_periodic("parse"), describe=_periodic("describe"), write=_periodic("write"),
+    formats=("xlsx", "pdf"), personal=False,
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------- dashboard
+
+
+DASHBOARD_COLUMNS = [
+    Column("STT", 5, numeric=True), Column("Bảng", 30), Column("Đơn vị", 34), Column("Chỉ tiêu", 22),
+    Column("Số lượng", 10, numeric=True), Column("Tỉ lệ (%)", 9, numeric=True),
+]  # fmt: skip
+
+
+def dashboard_rows(*, actor: Any, unit: Any, params: dict) -> Iterator[tuple]:
+    """Every table of the dashboard, one line per (unit, figure): the subtree first, then each child unit."""
+    from doanso.dashboards import selectors
+
+    figures = selectors.dashboard_figures(actor=actor, unit=unit, year=params["year"])
+    n = 0
+    for table in selectors.dashboard_tables(figures):
+        lines = [(f"Toàn {unit.name}", table.total)] + [(r.unit.name, r.values) for r in table.rows]
+        for name, values in lines:
+            total = sum(values)
+            for (_, label), count in zip(table.columns, values, strict=True):
+                n += 1
+                share = round(100 * count / total, 1) if table.stacked and total else None
+                yield (n, table.title, name, label, count, share)
+    for month, counts in selectors.dashboard_trend(figures):
+        for kind, count in zip(selectors.MAIN_EVENTS, counts, strict=True):
+            n += 1
+            yield (n, f"Biến động theo tháng năm {figures.year}", month, selectors.EVENT_LABELS[kind], count, None)
+
+
+register_export(
+    "dashboard", label="Tổng quan số liệu đoàn viên", perm="member.view", columns=DASHBOARD_COLUMNS,
+    rows=dashboard_rows, parse=parse_year, describe=describe_year, formats=("xlsx", "pdf"), personal=False,
 )  # fmt: skip

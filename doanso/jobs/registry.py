@@ -43,6 +43,9 @@ class ExportSpec:
     describe: Callable[[dict], str] | None = None
     formats: tuple[str, ...] = ("xlsx", "csv", "pdf")
     personal: bool = True
+    # A document rather than a list: write(fh, fmt=, actor=, unit=, params=) writes the whole file in its
+    # own layout (a report with header and signature) and returns the number of table rows.
+    write: Callable[..., int] | None = None
 
     @property
     def kind(self) -> str:
@@ -70,3 +73,40 @@ def export_for_kind(kind: str) -> ExportSpec | None:
 
 def export_for_code(code: str) -> ExportSpec | None:
     return EXPORTS.get(f"export.{code}")
+
+
+# ---------------------------------------------------------------- generic tasks (imports, later reports)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Background work that is not an export: `run(*, job, actor, unit, params)` does it.
+
+    The job kind is the code itself ("import.check"). A task is started only by its area's
+    service (`services.task_start`), never from the generic jobs API, so its params are trusted.
+    `run` may call `services.job_progress` and returns an optional page URL shown as the result
+    ("Xem kết quả"); a ValidationError or ScopeError it raises ends the job as failed with its
+    (Vietnamese) message.
+    """
+
+    code: str
+    label: str
+    perm: str
+    run: Callable[..., str | None]
+
+    @property
+    def kind(self) -> str:
+        return self.code
+
+
+TASKS: dict[str, TaskSpec] = {}
+
+
+def register_task(code: str, *, label: str, perm: str, run: Callable[..., str | None]) -> TaskSpec:
+    spec = TaskSpec(code=code, label=label, perm=perm, run=run)
+    TASKS[spec.kind] = spec
+    return spec
+
+
+def task_for_kind(kind: str) -> TaskSpec | None:
+    return TASKS.get(kind)

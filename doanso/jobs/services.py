@@ -27,7 +27,7 @@ from doanso.core import audit, scope
 from doanso.organisations.models import Unit
 
 from .models import ExportLog, Job, JobState
-from .registry import ExportSpec, export_for_kind
+from .registry import ExportSpec, TaskSpec, export_for_kind, task_for_kind
 from .writers import FORMAT_LABELS, WRITERS, Heading, number_text
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,24 @@ def job_start(*, actor: Any, kind: str, params: Mapping[str, Any]) -> Job:
     return job
 
 
+def task_start(*, actor: Any, code: str, unit: Unit, params: Mapping[str, Any], label: str = "") -> Job:
+    """Queue a registered task (an import check, …) for `unit`, after commit. Called by the task's own
+    area service, which has validated `params`; the permission is checked here and again at run time."""
+    spec = task_for_kind(code)
+    if spec is None:
+        raise ValueError(f"unknown task {code!r}")
+    scope.require(actor, spec.perm, unit)
+    job = Job.objects.create(
+        owner=actor,
+        kind=spec.kind,
+        label=(label or f"{spec.label} — {unit.name}")[:300],
+        unit=unit,
+        params=dict(params),
+    )
+    transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
 def _enqueue(job_id: int) -> None:
     from . import tasks
 
@@ -126,6 +144,9 @@ def job_run(*, job_id: int) -> Job | None:
     job = _claim(job_id)
     if job is None:
         return None
+    task = task_for_kind(job.kind)
+    if task is not None:
+        return _run_task(job, task)
     spec = export_for_kind(job.kind)
     tmp: Path | None = None
     try:
@@ -153,6 +174,13 @@ def job_run(*, job_id: int) -> Job | None:
         root = jobs_root()
         (root / "tmp").mkdir(parents=True, exist_ok=True)
         tmp = root / "tmp" / f"{job.pk}-{uuid.uuid4().hex}.{fmt}"
+        if spec.write is not None:  # a document in its own layout (a report), not a streamed list
+            with open(tmp, "wb") as fh:
+                n = spec.write(fh, fmt=fmt, actor=owner, unit=job.unit, params=clean)
+            _finish(job=job, spec=spec, fmt=fmt, tmp=tmp, rows=n, params=clean)
+            tmp = None
+            job.refresh_from_db()
+            return job
         heading = Heading(
             title=spec.label.upper(), unit=job.unit.name, day=timezone.localdate(),
             subtitle=spec.describe(clean) if spec.describe else "",
@@ -183,6 +211,28 @@ def job_run(*, job_id: int) -> Job | None:
     finally:
         if tmp is not None and tmp.exists():
             tmp.unlink()
+    job.refresh_from_db()
+    return job
+
+
+def _run_task(job: Job, spec: TaskSpec) -> Job:
+    try:
+        if job.unit is None:
+            raise ValidationError("Đơn vị của công việc không còn tồn tại.")
+        owner = job.owner
+        owner.refresh_from_db()
+        scope.require(owner, spec.perm, job.unit)
+        result_url = spec.run(job=job, actor=owner, unit=job.unit, params=dict(job.params))
+        params = dict(job.params)
+        if result_url:
+            params["result_url"] = result_url
+        Job.objects.filter(pk=job.pk).update(state=JobState.DONE, params=params, finished_at=timezone.now())
+    except (ValidationError, PermissionDenied) as exc:
+        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        job_fail(job=job, message=" ".join(str(m) for m in messages))
+    except Exception:
+        log.exception("job %s failed", job.pk)
+        job_fail(job=job, message=GENERIC_ERROR.format(pk=job.pk))
     job.refresh_from_db()
     return job
 

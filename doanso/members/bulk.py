@@ -40,6 +40,7 @@ from doanso.core import vn
 from doanso.organisations.choices import ALLOWED_CHILDREN, MEMBER_HOLDING_KINDS, ChangeKind
 from doanso.organisations.models import Unit, UnitChange, UnitParentage
 
+from . import rollups
 from .choices import ALLOWED_STATUS_CHANGES, MemberStatus
 from .models import Member, MemberStat, MemberStatusRecord
 
@@ -386,12 +387,24 @@ class MemberLoad:
     `index_threshold` rows drops the member and status-record tables' secondary indexes and
     constraints first and rebuilds them at `finish()`. Use inside one transaction: a failure
     anywhere rolls back the load, the dropped indexes included.
+
+    `columns` (default MEMBER_COLUMNS; must include id, unit_id, status, status_since) lets an
+    importer write more fields. `incremental=True` is for loads into units that already hold
+    members (imports, one transaction per batch): rollups are added to (upsert) instead of
+    written fresh, and sequences and ANALYZE are left alone (the caller takes ids from the
+    sequence, see `reserve_member_ids`).
     """
 
     def __init__(
         self, *, actor_id: int | None = None, expected: int = 0, index_threshold: int = 100_000,
-        chunk: int = 200_000, progress: Progress | None = None,
+        chunk: int = 200_000, progress: Progress | None = None, columns: list[str] | None = None,
+        incremental: bool = False,
     ):  # fmt: skip
+        self.columns = list(columns or MEMBER_COLUMNS)
+        self._i_unit, self._i_status, self._i_since = (
+            self.columns.index(c) for c in ("unit_id", "status", "status_since")
+        )  # fmt: skip
+        self.incremental = incremental
         self.actor_id = actor_id
         self.progress = progress or (lambda _msg: None)
         self.report = LoadReport()
@@ -401,6 +414,7 @@ class MemberLoad:
         self._members: TableWriter | None = None
         self._pending: list[tuple] = []
         self._started = 0.0
+        self._first_id = 0
         self._last_id = 0
 
     def __enter__(self) -> MemberLoad:
@@ -419,7 +433,7 @@ class MemberLoad:
             self._flush_records()
 
     def _open(self) -> None:
-        self._members = TableWriter(Member, MEMBER_COLUMNS, batch_size=2000).__enter__()
+        self._members = TableWriter(Member, self.columns, batch_size=2000).__enter__()
 
     def _flush_records(self) -> None:
         if not self._pending:
@@ -435,8 +449,9 @@ class MemberLoad:
         member_id = row[0]
         if member_id <= self._last_id:
             raise ValueError("Mã đoàn viên phải tăng dần trong một lần nạp.")
+        self._first_id = self._first_id or member_id
         self._last_id = member_id
-        status, since = row[COL["status"]], row[COL["status_since"]]
+        status, since = row[self._i_status], row[self._i_since]
         last = None
         for new, old, on, decision, reason in history:
             if last is not None and (
@@ -449,7 +464,7 @@ class MemberLoad:
             raise ValueError(f"Trạng thái của đoàn viên {member_id} không khớp với bản ghi quá trình cuối cùng.")
         self._members.write(row)
         self.report.members += 1
-        self.report.stats[(row[1], status)] += 1
+        self.report.stats[(row[self._i_unit], status)] += 1
         if len(self._pending) >= self.chunk:
             # COPY one table at a time on one connection: pause the members, write the records.
             writer, self._members = self._members, None
@@ -460,19 +475,26 @@ class MemberLoad:
     def finish(self) -> LoadReport:
         """Rollups, rebuilt indexes, sequences, statistics. Call after leaving the `with` block."""
         started = time.monotonic()
-        write_member_stats(self.report.stats)
+        (add_member_stats if self.incremental else write_member_stats)(self.report.stats)
         self.progress(f"  bảng tổng hợp: {vi_int(len(self.report.stats))} dòng ({time.monotonic() - started:.1f}s)")
+        if self._first_id:
+            started = time.monotonic()
+            rollups.load_added(self._first_id, self._last_id)
+            self.progress(f"  số liệu tổng quan (dashboard): {time.monotonic() - started:.1f}s")
         if self.drop_indexes:
             started = time.monotonic()
             self.progress("Tạo lại chỉ mục…")
             for ix in self.indexes:
                 ix.restore(self.progress)
             self.progress(f"  xong chỉ mục ({time.monotonic() - started:.1f}s)")
+        if self.incremental:
+            self.report.seconds = time.monotonic() - self._started
+            return self.report
         reset_sequences(Member, MemberStatusRecord, MemberStat)
         if is_postgres():
             started = time.monotonic()
             with connection.cursor() as cursor:
-                for model in (Member, MemberStatusRecord, MemberStat, Unit):
+                for model in (Member, MemberStatusRecord, MemberStat, rollups.MemberFacet, rollups.MemberEvent, Unit):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
             self.progress(f"  ANALYZE ({time.monotonic() - started:.1f}s)")
         self.report.seconds = time.monotonic() - self._started
@@ -486,6 +508,36 @@ def write_member_stats(stats: Counter) -> None:
         raise ValueError("Bảng tổng hợp đã có số liệu cho các chi đoàn này; hãy dùng stats_recount.")
     with TableWriter(MemberStat, ["unit_id", "status", "count"], batch_size=5000) as writer:
         writer.write_many(rows)
+
+
+def add_member_stats(stats: Counter) -> None:
+    """Add `stats` ((unit_id, status) → count) to the rollup table, rows there or not (one upsert)."""
+    rows = sorted((unit_id, status, n) for (unit_id, status), n in stats.items() if n)
+    if not rows:
+        return
+    table = connection.ops.quote_name(MemberStat._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (unit_id, status, count) VALUES (%s, %s, %s) "
+            f"ON CONFLICT (unit_id, status) DO UPDATE SET count = {table}.count + excluded.count",
+            rows,
+        )
+
+
+def reserve_member_ids(n: int) -> list[int]:
+    """`n` increasing member ids nobody else will take (PostgreSQL: from the id sequence, safe beside
+    concurrent services). Elsewhere max(id)+1 onwards: SQLite has one writer at a time."""
+    if n <= 0:
+        return []
+    if is_postgres():
+        table = Member._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) ORDER BY 1", [table, n]
+            )
+            return [r[0] for r in cursor.fetchall()]
+    first = next_id(Member)
+    return list(range(first, first + n))
 
 
 # ================================================================ synthetic people (seeds and benchmarks)

@@ -227,3 +227,53 @@ class MemberStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.status}: {self.count}"
+
+
+class MemberFacet(models.Model):
+    """Rollup for dashboards: members of a unit's whole subtree per dimension and key.
+
+    Kept for every unit except the root (the root's figures are the sum of its children's), so a
+    unit's dashboard reads its own rows and its children's. dims: "status" (all members, key =
+    status), and over members on the rolls: "sex", "eth" (ethnicity code), "rel" (religion code),
+    "born" (birth year; age bands are computed at read time), "party" (key "1": Party members).
+    Kept exact in the same transaction by members.rollups, called from the services and bulk loads.
+    """
+
+    # no database FK: bulk loads write millions of rows (units are never deleted, only closed)
+    unit = models.ForeignKey(
+        "organisations.Unit", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    dim = models.CharField(max_length=8)
+    key = models.CharField(max_length=16)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "dim", "key"], name="member_facet_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.dim}/{self.key}: {self.count}"
+
+
+class MemberEvent(models.Model):
+    """Rollup for dashboards: dated events of a unit's whole subtree per year, month and kind.
+
+    Kinds: "admitted" (first status record), "aged_out", "removed", "expelled", "deceased", "left"
+    (status records, by effective date, counted where the member is held now), "transfer_in" /
+    "transfer_out" (MemberUnitChange rows of a transfer, not of a tree change, counted for the
+    units that the member entered / left). Same keeping and same units as MemberFacet.
+    """
+
+    # no database FK: bulk loads write millions of rows (units are never deleted, only closed)
+    unit = models.ForeignKey(
+        "organisations.Unit", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
+    )
+    year = models.SmallIntegerField()
+    month = models.SmallIntegerField()
+    kind = models.CharField(max_length=12)
+    count = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["unit", "year", "month", "kind"], name="member_event_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}/{self.year}-{self.month}/{self.kind}: {self.count}"

@@ -22,6 +22,7 @@ from doanso.core.scope import ScopeError, in_scope, require
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 from doanso.organisations.models import Unit
 
+from . import rollups
 from .choices import ALLOWED_STATUS_CHANGES, MemberStatus, Position, Sex
 from .models import SCOPE_LEVELS, Member, MemberStat, MemberStatusRecord, MemberUnitChange
 
@@ -324,6 +325,7 @@ def _members_created(*, actor: Any, created: list[tuple[Member, str]]) -> None:
         batch_size=1000,
     )
     _stats_add(Counter((m.unit_id, MemberStatus.ACTIVE) for m, _ in created))
+    rollups.on_created(m for m, _ in created)
     audit.record_many(
         actor=actor,
         entries=[
@@ -358,6 +360,7 @@ def member_update(
         if existing:
             raise ValidationError({"citizen_id": _duplicate_message(actor, existing)})
     before = audit.snapshot(member, AUDIT_FIELDS)
+    facets_before = {f: getattr(member, f) for f in rollups.FACET_FIELDS}
     for key, value in clean.items():
         setattr(member, key, value)
     member.set_derived_name_fields()
@@ -366,6 +369,7 @@ def member_update(
         return member
     member.version += 1
     member.save()
+    rollups.on_updated(facets_before, member)
     audit.record(
         actor=actor, obj=member, action="update", changes=changes, note="; ".join([*warnings, note]).strip("; ")
     )
@@ -420,6 +424,7 @@ class StatusChange:
     decision_number: str = ""
 
 
+@transaction.atomic
 def members_record_status(
     *, actor: Any, changes: list[StatusChange], check_only: bool = False
 ) -> list[MemberStatusRecord | ValidationError | None]:
@@ -484,6 +489,7 @@ def members_record_status(
     for (status, on), pks in by_target.items():
         Member.objects.filter(pk__in=pks).update(status=status, status_since=on, version=F("version") + 1)
     _stats_add(deltas)
+    rollups.on_status_changed((members[c.member_id], c.status, c.effective_on) for c in changes)
     audit.record_many(
         actor=actor,
         entries=[
@@ -507,6 +513,7 @@ def member_ids_on_rolls(unit: Unit, among: Iterable[int] | None = None) -> list[
     return list(qs.order_by("pk").values_list("pk", flat=True))
 
 
+@transaction.atomic
 def members_relocate(
     *, actor: Any, member_ids: list[int], to_unit: Unit, on: date, unit_change=None, reason: str = "",
     reasons: dict[int, str] | None = None,
@@ -516,7 +523,8 @@ def members_relocate(
     if to_unit.kind not in MEMBER_HOLDING_KINDS:
         raise ValidationError({"unit": f"“{to_unit.name}” không phải chi đoàn nên không nhận được đoàn viên."})
     moved = 0
-    rows = list(Member.objects.select_for_update().filter(pk__in=member_ids).values_list("pk", "unit_id", "status"))
+    facet_rows = list(Member.objects.select_for_update().filter(pk__in=member_ids).values("id", *rollups.FACET_FIELDS))
+    rows = [(r["id"], r["unit_id"], r["status"]) for r in facet_rows]
     logs = []
     deltas: Counter = Counter()
     for pk, from_id, status in rows:
@@ -537,6 +545,7 @@ def members_relocate(
         )
         moved += 1
     _stats_add(deltas)
+    rollups.on_relocated(facet_rows, to_unit.pk, on, is_transfer=unit_change is None)
     MemberUnitChange.objects.bulk_create(logs, batch_size=1000)
     placement = Member(unit=to_unit)
     placement.set_placement(to_unit)
@@ -549,8 +558,11 @@ def members_relocate(
     return moved
 
 
-def members_refresh_placement(*, subtree_root: Unit) -> int:
-    """After a subtree moved, rewrite the denormalised placement of every member in it."""
+def members_refresh_placement(*, subtree_root: Unit, old_path: str | None = None) -> int:
+    """After a subtree moved (from `old_path`), rewrite the denormalised placement of every member
+    in it; the dashboard rollups of the ancestors it left and joined follow (given `old_path`)."""
+    if old_path is not None:
+        rollups.on_subtree_moved(subtree_root, old_path)
     updated = 0
     for unit in Unit.objects.filter(path__startswith=subtree_root.path).only("pk", "path", "depth"):
         probe = Member(unit=unit)

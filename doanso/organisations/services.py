@@ -204,7 +204,7 @@ def _rebase(unit: Unit, new_parent: Unit) -> None:
     )
     Unit.objects.filter(pk=unit.pk).update(parent=new_parent)
     unit.refresh_from_db()
-    _members().members_refresh_placement(subtree_root=unit)
+    _members().members_refresh_placement(subtree_root=unit, old_path=old_path)
 
 
 @transaction.atomic

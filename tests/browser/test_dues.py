@@ -4,16 +4,9 @@ from datetime import date
 
 import pytest
 
-from conftest import PASSWORD
+from .test_journeys import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def log_in(page, username):
-    page.goto("/dang-nhap/")
-    page.fill("#id_username", username)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
 
 
 def test_branch_collects_dues_for_a_month_and_corrects_a_mistake(live_cast, phone):

@@ -1,0 +1,195 @@
+"""manage.py import_members: streaming CSV import with errors file, duplicates, checkpoint and resume."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count
+
+from conftest import make_cccd
+from doanso.core.models import AuditEvent
+from doanso.imports.stream import Interrupted, import_csv
+from doanso.members.models import Member, MemberStat, MemberStatusRecord
+
+HEADER = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Dân tộc", "Tôn giáo", "SĐT", "Ngày vào Đoàn",
+          "Mã chi đoàn", "occupation"]  # fmt: skip
+GIVEN = ["An", "Bình", "Chi", "Dũng", "Hà", "Khoa", "Lan", "Minh", "Ngân", "Phúc", "Tâm", "Yến"]
+
+
+def person(i: int, branch: str, **extra) -> list[str]:
+    dob = date(2000 + i % 6, 1 + i % 12, 1 + i % 28)
+    sex = "M" if i % 2 == 0 else "F"
+    cells = {
+        "STT": str(i + 1),
+        "Họ và tên": f"{'Nguyễn Văn' if sex == 'M' else 'Trần Thị'} {GIVEN[i % len(GIVEN)]}",
+        "Ngày sinh": dob.strftime("%d/%m/%Y"),
+        "Giới tính": "Nam" if sex == "M" else "Nữ",
+        "Số CCCD": make_cccd(dob, sex, seq=500_000 + i, province="089"),
+        "Dân tộc": "Kinh",
+        "Tôn giáo": "Không",
+        "SĐT": f"09{i:08d}",
+        "Ngày vào Đoàn": f"26/03/{dob.year + 17}",
+        "Mã chi đoàn": branch,
+        "occupation": "Công nhân",
+    }
+    cells.update(extra)
+    return [cells[h] for h in HEADER]
+
+
+def write(path, rows, header=HEADER):
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(header)
+        out.writerows(rows)
+    return path
+
+
+def errors_of(path) -> list[dict]:
+    with open(f"{path}.errors.csv", encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def stats_exact() -> None:
+    want = {
+        (r["unit_id"], r["status"]): r["n"]
+        for r in Member.objects.values("unit_id", "status").annotate(n=Count("id")).order_by()
+    }
+    got = {(s.unit_id, s.status): s.count for s in MemberStat.objects.exclude(count=0)}
+    assert got == want
+
+
+def test_happy_path(cast, tmp_path):
+    before = Member.objects.count()
+    rows = [person(i, cast.b111.code if i % 2 else cast.b112.code.lower()) for i in range(25)]
+    path = write(tmp_path / "m.csv", rows)
+    call_command("import_members", str(path), "--unit", cast.c11.code, "--batch", "7")
+    assert Member.objects.count() == before + 25
+    m = Member.objects.get(citizen_id=rows[3][4])
+    assert m.unit == cast.b111 and m.full_name == rows[3][1] and m.status == "active"
+    assert m.sex == "F" and m.ethnicity_id == "01" and m.religion_id == "00" and m.occupation == "Công nhân"
+    assert m.phone == "+849" + "00000003"[-8:] or m.phone.startswith("+84")
+    assert m.scope1 == cast.p1.pk and m.scope2 == cast.c11.pk and m.search_name
+    record = MemberStatusRecord.objects.get(member=m)
+    assert record.status == "active" and record.effective_on == m.admitted_on and "m.csv" in record.reason
+    stats_exact()
+    assert AuditEvent.objects.filter(action="import_members", target_id=cast.c11.pk).count() == 4  # 25 rows / 7
+    assert errors_of(path) == []
+    state = json.loads((tmp_path / "m.csv.checkpoint.json").read_text())
+    assert state["done"] and state["imported"] == 25 and state["read"] == 25
+
+
+def test_errors_file_and_duplicates(cast, tmp_path):
+    on_record = cast.m_b111_0
+    rows = [person(i, cast.b111.code) for i in range(6)]
+    rows[1] = person(1, cast.b111.code, **{"Ngày sinh": "31/02/2001"})
+    rows[2] = person(2, cast.b121.code)  # a branch of another commune
+    rows[3] = person(3, cast.b111.code, **{
+        "Số CCCD": on_record.citizen_id, "Ngày sinh": on_record.date_of_birth.strftime("%d/%m/%Y"),
+        "Giới tính": "Nam" if on_record.sex == "M" else "Nữ", "Ngày vào Đoàn": on_record.admitted_on.strftime("%d/%m/%Y"),
+    })  # fmt: skip
+    rows.append(person(4, cast.b112.code, **{"Họ và tên": "Lê Văn Trùng"}))  # same CCCD as row 4 (i=4)
+    rows.append(person(7, cast.b111.code, **{"Số CCCD": rows[0][4]}))  # same as the first, in the next batch
+    path = write(tmp_path / "e.csv", rows)
+    report = import_csv(path, unit=cast.c11.code, batch=4)
+    assert (report.read, report.imported, report.rejected) == (8, 3, 5)
+    errors = errors_of(path)
+    assert [e["Dòng"] for e in errors] == ["3", "4", "5", "8", "9"]
+    assert "dd/mm/yyyy" in errors[0]["Lỗi"] and errors[0]["Ngày sinh"] == "31/02/2001"
+    assert cast.b121.code in errors[1]["Lỗi"] and "chi đoàn" in errors[1]["Lỗi"]
+    assert "đã có hồ sơ" in errors[2]["Lỗi"]
+    assert errors[3]["Họ và tên"] == "Lê Văn Trùng" and "citizen_id" in errors[3]["Lỗi"]
+    assert "citizen_id" in errors[4]["Lỗi"]
+    assert not Member.objects.filter(full_name="Lê Văn Trùng").exists()
+    assert Member.objects.filter(citizen_id=rows[0][4]).count() == 1
+    stats_exact()
+
+
+def test_resume_after_interruption(cast, tmp_path):
+    before = Member.objects.count()
+    rows = [person(i, cast.b111.code) for i in range(20)]
+    rows[12] = person(12, cast.b111.code, **{"Giới tính": "?"})
+    path = write(tmp_path / "r.csv", rows)
+    with pytest.raises(Interrupted):
+        import_csv(path, unit=cast.c11.code, batch=5, fail_after_batches=2)
+    assert Member.objects.count() == before + 10
+    state = json.loads((tmp_path / "r.csv.checkpoint.json").read_text())
+    assert state["row"] == 11 and state["imported"] == 10 and not state["done"]
+    # a crash in the third batch: nothing of it stays
+    from doanso.imports import stream
+
+    original = stream._write
+
+    def boom(*args, **kwargs):
+        original(*args, **kwargs)
+        raise RuntimeError("mất điện")
+
+    stream._write = boom
+    try:
+        with pytest.raises(RuntimeError):
+            import_csv(path, unit=cast.c11.code, batch=5, resume=True)
+    finally:
+        stream._write = original
+    assert Member.objects.count() == before + 10
+    call_command("import_members", str(path), "--unit", cast.c11.code, "--batch", "5", "--resume")
+    assert Member.objects.count() == before + 19
+    assert Member.objects.filter(citizen_id__in=[r[4] for r in rows]).count() == 19
+    errors = errors_of(path)
+    assert [e["Dòng"] for e in errors] == ["14"]  # written once, although its batch was read twice
+    stats_exact()
+    with pytest.raises(CommandError):
+        call_command("import_members", str(path), "--unit", cast.c12.code, "--resume")
+
+
+def test_dry_run_writes_nothing(cast, tmp_path):
+    rows = [person(i, cast.b111.code) for i in range(9)]
+    rows.append(person(20, cast.b111.code, **{"Số CCCD": rows[1][4]}))  # duplicate in a later batch
+    path = write(tmp_path / "d.csv", rows)
+    members, records, stats, audit = (
+        Member.objects.count(), MemberStatusRecord.objects.count(), list(MemberStat.objects.values_list()),
+        AuditEvent.objects.count(),
+    )  # fmt: skip
+    report = import_csv(path, unit=cast.c11.code, batch=4, dry_run=True)
+    assert (report.read, report.imported, report.rejected) == (10, 9, 1)
+    assert Member.objects.count() == members and MemberStatusRecord.objects.count() == records
+    assert list(MemberStat.objects.values_list()) == stats and AuditEvent.objects.count() == audit
+    assert [e["Dòng"] for e in errors_of(path)] == ["11"]
+    assert not (tmp_path / "d.csv.checkpoint.json").exists()
+
+
+def test_field_name_headers_semicolons_and_multiline_cells(cast, tmp_path):
+    header = ["full_name", "date_of_birth", "sex", "citizen_id", "admitted_on", "branch_code", "current_address"]
+    dob = date(2003, 4, 5)
+    rows = [
+        ["Phạm Thị Ánh", "05/04/2003", "Nữ", make_cccd(dob, "F", seq=900_001), "26/3/20", cast.b111.code,
+         "Ấp 1\nxã Mỹ Hòa; An Giang"],
+        ["Phạm Văn Ánh", "5/4/03", "Nam", make_cccd(dob, "M", seq=900_002), "2020-03-26", cast.b111.code, ""],
+    ]  # fmt: skip
+    path = tmp_path / "s.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        out = csv.writer(fh, delimiter=";")
+        out.writerow(header)
+        out.writerows(rows)
+    report = import_csv(path, unit=cast.b111.code, batch=1)
+    assert (report.imported, report.rejected) == (2, 0)
+    assert Member.objects.get(citizen_id=rows[0][3]).current_address == "Ấp 1 xã Mỹ Hòa; An Giang"
+
+
+def test_bad_files(cast, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    with pytest.raises(CommandError, match="rỗng"):
+        call_command("import_members", str(empty), "--unit", cast.c11.code)
+    path = write(tmp_path / "h.csv", [["x"]], header=["Họ và tên", "Ngày sinh"])
+    with pytest.raises(CommandError, match="Thiếu cột bắt buộc"):
+        call_command("import_members", str(path), "--unit", cast.c11.code)
+    with pytest.raises(CommandError, match="Không có đơn vị"):
+        call_command("import_members", str(path), "--unit", "KHONG-CO")
+    latin = tmp_path / "l.csv"
+    latin.write_bytes(b"H\xf4 t\xean,Ng\xe0y sinh\n")  # Windows-1258 bytes, not UTF-8
+    with pytest.raises(CommandError, match="UTF-8"):
+        call_command("import_members", str(latin), "--unit", cast.c11.code)

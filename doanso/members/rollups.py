@@ -1,0 +1,411 @@
+"""Dashboard rollups (MemberFacet, MemberEvent): kept exact in the transaction of every member write.
+
+A row keyed by unit holds the figure of the unit's whole subtree, so a dashboard reads the unit's
+rows and its children's (a few thousand small rows at most) whatever the number of members. A
+member change therefore touches the rows of its branch and of each ancestor (the root excepted:
+its figures are the sum of its children's, which also spares every write a lock on one national
+row). Deltas are summed in a Counter, so a move between two branches of one commune touches only
+the two branches' rows, and written with one upsert per table.
+
+Callers (members.services, members.bulk, tree moves) hand in member rows; nothing here checks
+permissions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Count, Q
+
+from doanso.organisations.models import Unit
+
+from .choices import CURRENT_STATUSES, MemberStatus
+from .models import Member, MemberEvent, MemberFacet, MemberStatusRecord, MemberUnitChange, subtree_filter
+
+# Member fields the facets depend on (what members_relocate / member_update must read).
+FACET_FIELDS = ("unit_id", "status", "sex", "ethnicity_id", "religion_id", "date_of_birth", "party_joined_on")
+FACET_DIMS = ("status", "sex", "eth", "rel", "born", "party")
+STATUS_EVENT_KINDS = ("aged_out", "removed", "expelled", "deceased", "left")
+EVENT_KINDS = ("admitted", "transfer_in", "transfer_out", *STATUS_EVENT_KINDS)
+TRANSFER_KINDS = ("transfer_in", "transfer_out")
+_CURRENT = {str(s) for s in CURRENT_STATUSES}
+
+
+def facet_keys(row: Mapping[str, Any] | Any) -> list[tuple[str, str]]:
+    """(dim, key) pairs a member counts in: status always, the rest while on the rolls."""
+    get = row.get if isinstance(row, Mapping) else lambda f: getattr(row, f)
+    status = str(get("status"))
+    keys = [("status", status)]
+    if status in _CURRENT:
+        dob = get("date_of_birth")
+        keys += [("sex", get("sex")), ("eth", get("ethnicity_id")), ("rel", get("religion_id")),
+                 ("born", str(dob.year))]  # fmt: skip
+        if get("party_joined_on"):
+            keys.append(("party", "1"))
+    return keys
+
+
+def event_kind(status: str, previous_status: str) -> str | None:
+    if status == MemberStatus.ACTIVE and not previous_status:
+        return "admitted"
+    return str(status) if status in STATUS_EVENT_KINDS else None
+
+
+def path_chain(path: str) -> list[int]:
+    """The units whose rows a member at `path` counts in: ancestors-or-self below the root."""
+    return [int(p) for p in path.strip("/").split("/") if p][1:]
+
+
+class Chains:
+    """unit id -> path_chain, read once per operation."""
+
+    def __init__(self, unit_ids: Iterable[int] = ()):
+        self._paths: dict[int, list[int]] = {}
+        self.need(unit_ids)
+
+    def need(self, unit_ids: Iterable[int]) -> None:
+        missing = set(unit_ids) - set(self._paths)
+        if missing:
+            for pk, path in Unit.objects.filter(pk__in=missing).values_list("pk", "path"):
+                self._paths[pk] = path_chain(path)
+
+    def __getitem__(self, unit_id: int) -> list[int]:
+        if unit_id not in self._paths:
+            self.need([unit_id])
+        return self._paths[unit_id]
+
+
+class Deltas:
+    """Changes to both rollups, summed, then written at once (`apply`)."""
+
+    def __init__(self, chains: Chains | None = None):
+        self.chains = chains or Chains()
+        self.facets: Counter = Counter()
+        self.events: Counter = Counter()
+
+    def member(self, row, sign: int, unit_id: int | None = None) -> None:
+        unit_id = unit_id if unit_id is not None else (row["unit_id"] if isinstance(row, Mapping) else row.unit_id)
+        keys = facet_keys(row)
+        for unit in self.chains[unit_id]:
+            for dim, key in keys:
+                self.facets[(unit, dim, key)] += sign
+
+    def event(self, unit_id: int, on: date, kind: str, sign: int = 1) -> None:
+        for unit in self.chains[unit_id]:
+            self.events[(unit, on.year, on.month, kind)] += sign
+
+    def transfer(self, from_unit_id: int, to_unit_id: int, on: date, sign: int = 1) -> None:
+        before, after = set(self.chains[from_unit_id]), set(self.chains[to_unit_id])
+        for unit in after - before:
+            self.events[(unit, on.year, on.month, "transfer_in")] += sign
+        for unit in before - after:
+            self.events[(unit, on.year, on.month, "transfer_out")] += sign
+
+    def apply(self) -> None:
+        _upsert(MemberFacet, ["unit_id", "dim", "key"], self.facets)
+        _upsert(MemberEvent, ["unit_id", "year", "month", "kind"], self.events)
+        self.facets.clear()
+        self.events.clear()
+
+
+def _upsert(model, key_columns: list[str], deltas: Counter, chunk: int = 2000) -> None:
+    """count += delta per key, one statement per chunk (PostgreSQL and SQLite ≥ 3.24 alike).
+    Sorted keys keep concurrent writers from deadlocking on each other's rows."""
+    rows = sorted((*k, d) for k, d in deltas.items() if d)
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    cols = ", ".join(connection.ops.quote_name(c) for c in [*key_columns, "count"])
+    conflict = ", ".join(connection.ops.quote_name(c) for c in key_columns)
+    placeholder = "(" + ", ".join(["%s"] * (len(key_columns) + 1)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), chunk):
+            part = rows[start : start + chunk]
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) VALUES {', '.join([placeholder] * len(part))} "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET count = {table}.count + EXCLUDED.count",
+                [v for row in part for v in row],
+            )
+
+
+# ---------------------------------------------------------------- hooks for the member services
+
+
+def status_event_rows(member_ids: Iterable[int]) -> list[tuple[int, str, str, date]]:
+    """(member_id, status, previous_status, effective_on) of the records that count as events."""
+    ids = list(member_ids)
+    if not ids:
+        return []
+    return list(
+        MemberStatusRecord.objects.filter(member_id__in=ids)
+        .filter(Q(status=MemberStatus.ACTIVE, previous_status="") | Q(status__in=STATUS_EVENT_KINDS))
+        .values_list("member_id", "status", "previous_status", "effective_on")
+    )
+
+
+def on_created(members: Iterable[Member]) -> None:
+    """New records (each with its first status record, effective on the admission date)."""
+    members = list(members)
+    d = Deltas(Chains({m.unit_id for m in members}))
+    for m in members:
+        d.member(m, +1)
+        if m.admitted_on:
+            d.event(m.unit_id, m.admitted_on, "admitted")
+    d.apply()
+
+
+def on_status_changed(changes: Iterable[tuple[Member, str, date]]) -> None:
+    """(member as it was, new status, effective date) for each status change."""
+    changes = list(changes)
+    d = Deltas(Chains({m.unit_id for m, _, _ in changes}))
+    for m, status, on in changes:
+        d.member(m, -1)
+        after = {f: getattr(m, f) for f in FACET_FIELDS}
+        after["status"] = status
+        d.member(after, +1)
+        kind = event_kind(status, m.status)
+        if kind:
+            d.event(m.unit_id, on, kind)
+    d.apply()
+
+
+def on_updated(before: Mapping[str, Any], member: Member) -> None:
+    """An edit of the record (sex, ethnicity, religion, date of birth, Party date…)."""
+    after = {f: getattr(member, f) for f in FACET_FIELDS}
+    if facet_keys(before) == facet_keys(after):
+        return
+    d = Deltas()
+    d.member(before, -1)
+    d.member(after, +1)
+    d.apply()
+
+
+def on_relocated(rows: list[Mapping[str, Any]], to_unit_id: int, on: date, *, is_transfer: bool) -> None:
+    """Members (FACET_FIELDS + "id") moved from their unit to `to_unit_id`: figures and the status
+    events held for them follow; a transfer also counts in and out."""
+    rows = [r for r in rows if r["unit_id"] != to_unit_id]
+    if not rows:
+        return
+    d = Deltas(Chains({r["unit_id"] for r in rows} | {to_unit_id}))
+    from_of = {r["id"]: r["unit_id"] for r in rows}
+    for r in rows:
+        d.member(r, -1)
+        d.member(r, +1, unit_id=to_unit_id)
+        if is_transfer:
+            d.transfer(r["unit_id"], to_unit_id, on)
+    for member_id, status, previous, effective_on in status_event_rows(from_of):
+        kind = event_kind(status, previous)
+        d.event(from_of[member_id], effective_on, kind, -1)
+        d.event(to_unit_id, effective_on, kind, +1)
+    d.apply()
+
+
+def on_subtree_moved(root: Unit, old_path: str) -> None:
+    """`root`'s subtree moved from `old_path` to `root.path`: the ancestors it left lose its rows and
+    the ones it joined gain them; their transfer counts are recounted (a transfer between the
+    subtree and a unit it now shares an ancestor with is no longer in/out for that ancestor)."""
+    if old_path == root.path:
+        return
+    before = set(path_chain(old_path)) - {root.pk}
+    after = set(path_chain(root.path)) - {root.pk}
+    left, joined = before - after, after - before
+    if not (left or joined):
+        return
+    facets: Counter = Counter()
+    for dim, key, n in MemberFacet.objects.filter(unit=root).values_list("dim", "key", "count"):
+        for unit in left:
+            facets[(unit, dim, key)] -= n
+        for unit in joined:
+            facets[(unit, dim, key)] += n
+    events: Counter = Counter()
+    rows = MemberEvent.objects.filter(unit=root).exclude(kind__in=TRANSFER_KINDS)
+    for year, month, kind, n in rows.values_list("year", "month", "kind", "count"):
+        for unit in left:
+            events[(unit, year, month, kind)] -= n
+        for unit in joined:
+            events[(unit, year, month, kind)] += n
+    _upsert(MemberFacet, ["unit_id", "dim", "key"], facets)
+    _upsert(MemberEvent, ["unit_id", "year", "month", "kind"], events)
+    transfers_recount(Unit.objects.filter(pk__in=left | joined))
+
+
+# ---------------------------------------------------------------- recounts
+
+
+def transfers_recount(units: Iterable[Unit]) -> None:
+    """Rebuild the transfer_in / transfer_out rows of `units` from MemberUnitChange."""
+    for unit in units:
+        if unit.depth == 0:
+            continue
+        MemberEvent.objects.filter(unit=unit, kind__in=TRANSFER_KINDS).delete()
+        counts: Counter = Counter()
+        qs = MemberUnitChange.objects.filter(unit_change__isnull=True).filter(
+            Q(from_unit__path__startswith=unit.path) | Q(to_unit__path__startswith=unit.path)
+        )
+        for on, src, dst in qs.values_list("effective_on", "from_unit__path", "to_unit__path").iterator():
+            inside_src, inside_dst = src.startswith(unit.path), dst.startswith(unit.path)
+            if inside_dst and not inside_src:
+                counts[(unit.pk, on.year, on.month, "transfer_in")] += 1
+            elif inside_src and not inside_dst:
+                counts[(unit.pk, on.year, on.month, "transfer_out")] += 1
+        _upsert(MemberEvent, ["unit_id", "year", "month", "kind"], counts)
+
+
+def _unit_recount(unit: Unit) -> None:
+    """One unit's rows from the raw tables (its subtree's members, their records and transfers)."""
+    MemberFacet.objects.filter(unit=unit).delete()
+    MemberEvent.objects.filter(unit=unit).exclude(kind__in=TRANSFER_KINDS).delete()
+    members = Member.objects.filter(subtree_filter(unit))
+    facets: Counter = Counter()
+    for status, n in members.values_list("status").annotate(n=Count("id")).order_by():
+        facets[(unit.pk, "status", status)] = n
+    current = members.filter(status__in=list(_CURRENT))
+    for field, dim in (("sex", "sex"), ("ethnicity_id", "eth"), ("religion_id", "rel")):
+        for value, n in current.values_list(field).annotate(n=Count("id")).order_by():
+            facets[(unit.pk, dim, value)] = n
+    for dob, n in current.values_list("date_of_birth__year").annotate(n=Count("id")).order_by():
+        facets[(unit.pk, "born", str(dob))] += n
+    facets[(unit.pk, "party", "1")] = current.filter(party_joined_on__isnull=False).count()
+    events: Counter = Counter()
+    records = MemberStatusRecord.objects.filter(member__in=members).filter(
+        Q(status=MemberStatus.ACTIVE, previous_status="") | Q(status__in=STATUS_EVENT_KINDS)
+    )
+    grouped = records.values_list("status", "effective_on__year", "effective_on__month").annotate(n=Count("id"))
+    for status, year, month, n in grouped.order_by():
+        events[(unit.pk, year, month, "admitted" if status == MemberStatus.ACTIVE else status)] += n
+    _upsert(MemberFacet, ["unit_id", "dim", "key"], facets)
+    _upsert(MemberEvent, ["unit_id", "year", "month", "kind"], events)
+    transfers_recount([unit])
+
+
+@transaction.atomic
+def dashboards_recount(units: Iterable[Unit] | None = None) -> int:
+    """Rebuild the dashboard rollups from the raw tables: of `units` (each a subtree figure), or all.
+
+    Returns the number of units recounted. The whole tree is rebuilt set-based (see `load_added`)."""
+    if units is None:
+        MemberFacet.objects.all().delete()
+        MemberEvent.objects.all().delete()
+        load_added()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for model in (MemberFacet, MemberEvent):
+                    cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        return Unit.objects.filter(depth__gt=0).count()
+    n = 0
+    for unit in units:
+        if unit.depth > 0:
+            _unit_recount(unit)
+            n += 1
+    return n
+
+
+# ---------------------------------------------------------------- set-based (bulk loads, full rebuild)
+
+
+def _year(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(YEAR FROM {column}) AS integer)"
+    return f"CAST(strftime('%%Y', {column}) AS integer)"
+
+
+def _month(column: str) -> str:
+    if connection.vendor == "postgresql":
+        return f"CAST(EXTRACT(MONTH FROM {column}) AS integer)"
+    return f"CAST(strftime('%%m', {column}) AS integer)"
+
+
+def _text(expr: str) -> str:
+    return f"CAST({expr} AS varchar(16))" if connection.vendor == "postgresql" else f"CAST({expr} AS text)"
+
+
+def load_added(first_id: int | None = None, last_id: int | None = None) -> None:
+    """Add the figures of members `first_id`..`last_id` (all when None) and their status records to
+    the rollups, set-based: GROUP BYs per branch into a scratch table, then one INSERT … SELECT
+    joined to each branch's chain of ancestors. Transfers are not loaded in bulk: recounted too
+    only when rebuilding everything (first_id None)."""
+    q = connection.ops.quote_name
+    member, record, muc = (q(m._meta.db_table) for m in (Member, MemberStatusRecord, MemberUnitChange))
+    facet, event, unit_t = q(MemberFacet._meta.db_table), q(MemberEvent._meta.db_table), q(Unit._meta.db_table)
+    where, params = "1=1", []
+    if first_id is not None:
+        where, params = "m.id BETWEEN %s AND %s", [first_id, last_id]
+    current = "m.status IN ('active', 'in_transit')"
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS dash_anc")
+        cursor.execute("DROP TABLE IF EXISTS dash_leaf")
+        cursor.execute("CREATE TEMP TABLE dash_anc (unit_id integer NOT NULL, anc_id integer NOT NULL)")
+        cursor.execute(
+            "CREATE TEMP TABLE dash_leaf (unit_id integer NOT NULL, dim varchar(8) NOT NULL, "
+            "k varchar(16) NOT NULL, n integer NOT NULL)"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                f"""INSERT INTO dash_anc SELECT u.id, CAST(a.x AS integer)
+                    FROM {unit_t} u, unnest(string_to_array(trim(both '/' from u.path), '/')) WITH ORDINALITY a(x, i)
+                    WHERE a.i > 1"""
+            )
+        else:
+            pairs = [(pk, anc) for pk, path in Unit.objects.values_list("pk", "path") for anc in path_chain(path)]
+            cursor.executemany("INSERT INTO dash_anc VALUES (%s, %s)", pairs)
+        cursor.execute("CREATE INDEX dash_anc_unit ON dash_anc (unit_id)")
+        analyze = connection.vendor == "postgresql"
+        if analyze:
+            cursor.execute("ANALYZE dash_anc")
+        leaf = [
+            ("status", "m.status", "1=1"),
+            ("sex", "m.sex", current),
+            ("eth", "m.ethnicity_id", current),
+            ("rel", "m.religion_id", current),
+            ("born", _text(_year("m.date_of_birth")), current),
+            ("party", "'1'", f"{current} AND m.party_joined_on IS NOT NULL"),
+        ]
+        for dim, expr, cond in leaf:
+            cursor.execute(
+                f"INSERT INTO dash_leaf SELECT m.unit_id, '{dim}', {expr}, COUNT(*) FROM {member} m "
+                f"WHERE {where} AND {cond} GROUP BY m.unit_id{'' if expr.startswith(chr(39)) else ', ' + expr}",
+                params,
+            )
+        if analyze:
+            cursor.execute("ANALYZE dash_leaf")
+        cursor.execute(
+            f"""INSERT INTO {facet} (unit_id, dim, {q("key")}, count)
+                SELECT a.anc_id, l.dim, l.k, SUM(l.n) FROM dash_leaf l JOIN dash_anc a ON a.unit_id = l.unit_id
+                WHERE 1=1 GROUP BY a.anc_id, l.dim, l.k ORDER BY a.anc_id, l.dim, l.k
+                ON CONFLICT (unit_id, dim, {q("key")}) DO UPDATE SET count = {facet}.count + EXCLUDED.count"""
+        )
+        cursor.execute("DROP TABLE dash_leaf")
+        kind = "CASE WHEN r.status = 'active' THEN 'admitted' ELSE r.status END"
+        year, month = _year("r.effective_on"), _month("r.effective_on")
+        kinds = ", ".join(f"'{k}'" for k in STATUS_EVENT_KINDS)
+        cursor.execute(
+            f"""INSERT INTO {event} (unit_id, year, month, kind, count)
+                SELECT a.anc_id, ev.y, ev.mo, ev.kind, SUM(ev.n) FROM (
+                    SELECT m.unit_id AS unit_id, {year} AS y, {month} AS mo, {kind} AS kind, COUNT(*) AS n
+                    FROM {record} r JOIN {member} m ON m.id = r.member_id
+                    WHERE {where} AND ((r.status = 'active' AND r.previous_status = '') OR r.status IN ({kinds}))
+                    GROUP BY m.unit_id, {year}, {month}, {kind}
+                ) ev JOIN dash_anc a ON a.unit_id = ev.unit_id
+                WHERE 1=1 GROUP BY a.anc_id, ev.y, ev.mo, ev.kind ORDER BY a.anc_id, ev.y, ev.mo, ev.kind
+                ON CONFLICT (unit_id, year, month, kind) DO UPDATE SET count = {event}.count + EXCLUDED.count""",
+            params,
+        )
+        if first_id is None:
+            year, month = _year("t.effective_on"), _month("t.effective_on")
+            for kind, inside, outside in (("transfer_in", "to_unit_id", "from_unit_id"),
+                                          ("transfer_out", "from_unit_id", "to_unit_id")):  # fmt: skip
+                cursor.execute(
+                    f"""INSERT INTO {event} (unit_id, year, month, kind, count)
+                        SELECT a.anc_id, {year}, {month}, '{kind}', COUNT(*)
+                        FROM {muc} t JOIN dash_anc a ON a.unit_id = t.{inside}
+                        WHERE t.unit_change_id IS NULL AND NOT EXISTS (
+                            SELECT 1 FROM dash_anc b WHERE b.unit_id = t.{outside} AND b.anc_id = a.anc_id)
+                        GROUP BY a.anc_id, {year}, {month}
+                        ON CONFLICT (unit_id, year, month, kind) DO UPDATE SET count = {event}.count + EXCLUDED.count""",
+                    [],
+                )
+        cursor.execute("DROP TABLE dash_anc")
