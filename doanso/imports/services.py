@@ -855,5 +855,18 @@ def _run_confirm(*, job, actor, unit, params) -> str:
     return reverse("import_detail", args=[batch.pk])
 
 
-register_task("import.check", label="Kiểm tra tệp nhập dữ liệu", perm="member.view", run=_run_check)
-register_task("import.confirm", label="Ghi dữ liệu nhập từ tệp", perm="member.view", run=_run_confirm)
+def _release_batch(job) -> None:
+    """The worker died in the middle (job_cleanup): the batch must not stay "checking"/"writing" for ever.
+    A write is one transaction, so nothing of it was kept: the batch is back to checked, to confirm again."""
+    ImportBatch.objects.filter(job=job, state=ImportState.CHECKING).update(
+        state=ImportState.FAILED, message="Việc kiểm tra tệp bị dừng giữa chừng. Hãy tải tệp lên lại."
+    )
+    ImportBatch.objects.filter(job=job, state=ImportState.CONFIRMING).update(
+        state=ImportState.CHECKED, message="Việc ghi bị dừng giữa chừng nên không có gì được ghi. Hãy xác nhận lại."
+    )
+
+
+register_task("import.check", label="Kiểm tra tệp nhập dữ liệu", perm="member.view", run=_run_check,
+              on_fail=_release_batch)  # fmt: skip
+register_task("import.confirm", label="Ghi dữ liệu nhập từ tệp", perm="member.view", run=_run_confirm,
+              on_fail=_release_batch)  # fmt: skip

@@ -86,13 +86,15 @@ class TaskSpec:
     service (`services.task_start`), never from the generic jobs API, so its params are trusted.
     `run` may call `services.job_progress` and returns an optional page URL shown as the result
     ("Xem kết quả"); a ValidationError or ScopeError it raises ends the job as failed with its
-    (Vietnamese) message.
+    (Vietnamese) message. `on_fail(job)`, if given, puts the area's own records right when the job
+    ends failed without `run` having said so itself (a worker that died, found by `job_cleanup`).
     """
 
     code: str
     label: str
     perm: str
     run: Callable[..., str | None]
+    on_fail: Callable[..., None] | None = None
 
     @property
     def kind(self) -> str:
@@ -102,8 +104,10 @@ class TaskSpec:
 TASKS: dict[str, TaskSpec] = {}
 
 
-def register_task(code: str, *, label: str, perm: str, run: Callable[..., str | None]) -> TaskSpec:
-    spec = TaskSpec(code=code, label=label, perm=perm, run=run)
+def register_task(
+    code: str, *, label: str, perm: str, run: Callable[..., str | None], on_fail: Callable[..., None] | None = None
+) -> TaskSpec:
+    spec = TaskSpec(code=code, label=label, perm=perm, run=run, on_fail=on_fail)
     TASKS[spec.kind] = spec
     return spec
 

@@ -275,7 +275,11 @@ def job_cleanup(*, keep_days: int | None = None, stale_after_s: int | None = Non
             deleted += 1
         Job.objects.filter(pk=job.pk).update(result_path="")
     stale = Job.objects.filter(state=JobState.RUNNING, started_at__lt=now - timezone.timedelta(seconds=stale_after_s))
-    failed = stale.update(
-        state=JobState.FAILED, finished_at=now, error="Công việc bị dừng giữa chừng (quá thời gian). Hãy chạy lại."
-    )
+    failed = 0
+    for job in stale.iterator():
+        job_fail(job=job, message="Công việc bị dừng giữa chừng (quá thời gian). Hãy chạy lại.")
+        task = task_for_kind(job.kind)
+        if task is not None and task.on_fail is not None:
+            task.on_fail(job)
+        failed += 1
     return deleted, failed

@@ -332,6 +332,46 @@ def test_large_file_checked_and_written_by_background_jobs(cast, settings, djang
     )
 
 
+def test_a_worker_that_died_does_not_leave_the_batch_stuck(cast, settings, django_capture_on_commit_callbacks):
+    from django.utils import timezone
+
+    from doanso.jobs import services as job_services
+    from doanso.jobs.models import Job, JobState
+    from doanso.jobs.tasks import run_queued
+
+    settings.IMPORT_SYNC_MAX_KB = 0
+    long_ago = timezone.now() - timezone.timedelta(hours=3)
+
+    def worker_dies(kind):
+        """The worker claimed the job, then vanished: the job stays "running" past the timeout."""
+        Job.objects.filter(kind=kind, state=JobState.QUEUED).update(state=JobState.RUNNING, started_at=long_ago)
+        assert job_services.job_cleanup(stale_after_s=3600)[1] == 1
+
+    # Dying while checking: the batch fails with a message, instead of "checking" for ever.
+    with django_capture_on_commit_callbacks(execute=False):
+        stuck = upload(cast.users["c11"], cast.c11, xlsx_bytes([good_row(70 + i) for i in range(3)]))
+    worker_dies("import.check")
+    stuck.refresh_from_db()
+    assert stuck.state == ImportState.FAILED and "dừng giữa chừng" in stuck.message
+    # Dying while writing: nothing was written (one transaction), the batch can be confirmed again.
+    with django_capture_on_commit_callbacks(execute=False):
+        batch = upload(cast.users["c11"], cast.c11, xlsx_bytes([good_row(80 + i) for i in range(3)]))
+    run_queued()
+    members_before = Member.objects.count()
+    with django_capture_on_commit_callbacks(execute=False):
+        services.import_confirm(actor=cast.users["c11"], batch=batch, mode="all")
+    worker_dies("import.confirm")
+    batch.refresh_from_db()
+    assert batch.state == ImportState.CHECKED and "xác nhận lại" in batch.message
+    assert Member.objects.count() == members_before
+    with django_capture_on_commit_callbacks(execute=False):
+        services.import_confirm(actor=cast.users["c11"], batch=batch, mode="all")
+    run_queued()
+    batch.refresh_from_db()
+    assert batch.state == ImportState.CONFIRMED and batch.created_count == 3
+    assert Member.objects.count() == members_before + 3
+
+
 def test_task_permission_checked_again_when_it_runs(cast, django_capture_on_commit_callbacks):
     from doanso.jobs import services as job_services
     from doanso.jobs.models import JobState
