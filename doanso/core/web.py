@@ -67,6 +67,17 @@ def get_or_404(getter, **kwargs):
         raise
 
 
+def unit_from_request(request, source=None):
+    """The unit a page is about: `unit` in the query string (or in `source`, e.g. request.POST), the
+    account's own unit by default; 404 when missing or outside the account's subtree."""
+    from doanso.organisations.selectors import unit_get
+
+    raw = (request.GET if source is None else source).get("unit") or getattr(request.user, "unit_id", None)
+    if not str(raw).isdigit():
+        raise Http404("Không tìm thấy đơn vị.")
+    return get_or_404(unit_get, actor=request.user, pk=int(raw))
+
+
 class UnitPicker(forms.Widget):
     """Search-as-you-type unit chooser: the value is validated by a scoped ModelChoiceField."""
 

@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
 from doanso.core.charts import PALETTE, column_groups, stacked_bars
 from doanso.core.scope import has_perm
-from doanso.core.web import get_or_404
+from doanso.core.web import unit_from_request
 from doanso.organisations import selectors as unit_selectors
 from doanso.organisations.models import Unit
 
@@ -25,11 +24,7 @@ GRADE_COLORS = {"excellent": "#1b7f3b", "good": "#1f5fa8", "done": "#c98a00", "f
 def _unit(request) -> Unit:
     if not has_perm(request.user, "member.view"):
         raise PermissionDenied("Chỉ tài khoản cán bộ mới xem được trang tổng quan.")
-    try:
-        pk = int(request.GET.get("unit") or request.user.unit_id)
-    except (TypeError, ValueError):
-        raise Http404 from None
-    return get_or_404(unit_selectors.unit_get, actor=request.user, pk=pk)
+    return unit_from_request(request)
 
 
 def _year(request) -> int:

@@ -14,8 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from doanso.core.scope import ScopeError, has_perm
-from doanso.core.web import get_or_404
-from doanso.organisations import selectors as unit_selectors
+from doanso.core.web import get_or_404, unit_from_request
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 
 from . import selectors, services
@@ -26,13 +25,6 @@ from .months import month_add, month_of
 def _official(request) -> None:
     if not has_perm(request.user, "member.view"):
         raise PermissionDenied("Chỉ tài khoản cán bộ mới xem được sổ đoàn phí.")
-
-
-def _unit(request, source=None):
-    pk = (source or request.GET).get("unit") or request.user.unit_id
-    if not str(pk).isdigit():
-        raise Http404
-    return get_or_404(unit_selectors.unit_get, actor=request.user, pk=int(pk))
 
 
 def _month(raw: str | None, default: date) -> date:
@@ -53,7 +45,7 @@ def _errors(request, exc: Exception) -> None:
 def dues_month(request):
     """A branch's month: everyone unpaid is ticked; untick who did not pay, save once."""
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     if unit.kind not in MEMBER_HOLDING_KINDS:
         return redirect(f"{reverse('dues_arrears')}?unit={unit.pk}")
     today = timezone.localdate()
@@ -88,7 +80,7 @@ def dues_month(request):
 def dues_arrears(request):
     """Arrears of a unit's subtree: totals per child unit and the members owing most."""
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     summary = selectors.arrears_summary(actor=request.user, unit=unit, as_of=timezone.localdate())
     start = getattr(unit, "dues_ledger_start", None)
     return render(
@@ -102,7 +94,7 @@ def dues_arrears(request):
 @require_POST
 def dues_ledger_start(request):
     _official(request)
-    unit = _unit(request, request.POST)
+    unit = unit_from_request(request, request.POST)
     try:
         start = services.ledger_start_set(actor=request.user, unit=unit, month=request.POST.get("month", ""))
     except (ValidationError, ScopeError) as exc:
@@ -170,7 +162,7 @@ def _next_unpaid(ledger: selectors.MemberLedger, today: date) -> date:
 def dues_forwarding(request):
     """Close a period: what this unit collected and received from each child, what it keeps and sends up."""
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     today = timezone.localdate()
     period = _month(request.GET.get("period"), month_add(month_of(today), -1))
     months = 3 if request.GET.get("months") == "3" else 1

@@ -15,9 +15,7 @@ from django.views.decorators.http import require_POST
 
 from doanso.core.charts import stacked_bars
 from doanso.core.scope import ScopeError, has_perm, in_scope
-from doanso.core.web import get_or_404
-from doanso.organisations import selectors as unit_selectors
-from doanso.organisations.models import Unit
+from doanso.core.web import get_or_404, unit_from_request
 
 from . import selectors, services
 from .choices import GRADE_SHORT, Grade, Stage
@@ -41,20 +39,13 @@ def _messages_of(exc: Exception) -> str:
     return " ".join(getattr(exc, "messages", None) or [str(exc)])
 
 
-def _unit_param(request, name: str = "unit") -> Unit:
-    pk = _int(request.GET.get(name) or request.POST.get(name) or request.user.unit_id)
-    if pk is None:
-        raise Http404
-    return get_or_404(unit_selectors.unit_get, actor=request.user, pk=pk)
-
-
 @login_required
 def round_list(request):
     _official(request)
     unit = request.user.unit
     year = timezone.localdate().year
     if request.method == "POST":
-        target = _unit_param(request)
+        target = unit_from_request(request, request.POST)
         try:
             rnd = services.round_open(actor=request.user, unit=target, year=_int(request.POST.get("year"), 0))
         except (ValidationError, ScopeError) as exc:
@@ -222,7 +213,7 @@ def chart(rows: list[tuple[str, dict[str, int]]], width: int = 360) -> dict:
 def results(request):
     """Counts and shares per grade for a unit's subtree and per child unit (live, from the rollup)."""
     _official(request)
-    unit = _unit_param(request)
+    unit = unit_from_request(request)
     year = _int(request.GET.get("year"), timezone.localdate().year)
     stage = request.GET.get("stage") or Stage.APPROVED
     if stage not in ("approved", "proposed", "all"):

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from doanso.core.scope import ScopeError, has_perm
-from doanso.core.web import get_or_404
+from doanso.core.web import get_or_404, unit_from_request
 from doanso.organisations import selectors as unit_selectors
 
 from . import files, selectors, services
@@ -19,13 +19,6 @@ from .forms import ConfirmForm, UploadForm
 from .models import ImportKind, ImportState
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _unit(request, raw=None):
-    pk = raw or request.GET.get("unit") or request.user.unit_id
-    if not str(pk).isdigit():
-        raise Http404("Không tìm thấy đơn vị.")
-    return get_or_404(unit_selectors.unit_get, actor=request.user, pk=int(pk))
 
 
 def _need(request, perm: str = "member.manage"):
@@ -37,7 +30,7 @@ def _need(request, perm: str = "member.manage"):
 def import_start(request):
     """GET: the upload form and the unit's import history. POST: upload and check."""
     _need(request)
-    unit = _unit(request, request.POST.get("unit") if request.method == "POST" else None)
+    unit = unit_from_request(request, request.POST if request.method == "POST" else None)
     form = UploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         length = int(request.META.get("CONTENT_LENGTH") or 0)
@@ -136,7 +129,7 @@ def import_errors(request, pk: int):
 def import_template(request, kind: str):
     if kind not in ImportKind.values:
         raise Http404
-    unit = _unit(request) if request.GET.get("unit") or getattr(request.user, "unit_id", None) else None
+    unit = unit_from_request(request) if request.GET.get("unit") or getattr(request.user, "unit_id", None) else None
     response = HttpResponse(files.template_xlsx(kind=kind, unit=unit), content_type=XLSX)
     name = "mau-nhap-doan-vien.xlsx" if kind == ImportKind.MEMBERS else "mau-nhap-don-vi.xlsx"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from doanso.core import audit
 from doanso.core.scope import has_perm, is_official
-from doanso.core.web import apply_service_errors, get_or_404
+from doanso.core.web import apply_service_errors, get_or_404, unit_from_request
 from doanso.organisations import selectors as unit_selectors
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 
@@ -26,17 +26,10 @@ def _official(request, perm: str = "member.view"):
         raise PermissionDenied("Vai trò của bạn không có quyền này.")
 
 
-def _unit_from(request):
-    pk = request.GET.get("unit") or request.user.unit_id
-    if not str(pk).isdigit():
-        raise Http404("Không tìm thấy đơn vị.")
-    return get_or_404(unit_selectors.unit_get, actor=request.user, pk=int(pk))
-
-
 @login_required
 def member_list(request):
     _official(request)
-    unit = _unit_from(request)
+    unit = unit_from_request(request)
     form = MemberFilterForm(request.GET or None)
     filters = selectors.MemberFilters.from_params(request.GET)
     try:
@@ -101,7 +94,7 @@ def _initial_from(member: Member) -> dict:
 @login_required
 def member_create(request):
     _official(request, "member.manage")
-    unit = _unit_from(request)
+    unit = unit_from_request(request)
     if unit.kind not in MEMBER_HOLDING_KINDS:
         messages.error(request, "Hãy chọn một chi đoàn để thêm đoàn viên.")
         return redirect("unit_detail", pk=unit.pk)
@@ -197,7 +190,7 @@ def member_export(request, fmt: str):
     (doanso.jobs, export "members") whose progress shows on the page and in "Công việc của tôi".
     """
     _official(request, "member.export")
-    unit = _unit_from(request)
+    unit = unit_from_request(request)
     if fmt not in ("xlsx", "csv", "pdf"):
         raise Http404
     params = request.GET.copy()

@@ -13,7 +13,7 @@ from doanso.core.scope import ScopeError, has_perm
 from doanso.members.models import Member
 from doanso.organisations.models import Unit
 
-from . import documents, services
+from . import documents, selectors, services
 from .kinds import spec_for
 from .models import Case, Notification, Youth
 
@@ -125,14 +125,9 @@ def _member(request, pk) -> Member:
 @api_view(["GET"])
 def case_list(request):
     _official(request)
-    qs = Case.objects.restrict(request.user, "view").select_related("origin_unit", "deciding_unit")
-    tab = request.query_params.get("tab", "waiting")
-    if tab == "waiting":
-        qs = qs.filter(is_open=True, deciding_unit__path__startswith=request.user.unit.path)
-    elif tab == "open":
-        qs = qs.filter(is_open=True)
-    if request.query_params.get("kind"):
-        qs = qs.filter(kind=request.query_params["kind"])
+    qs = selectors.case_list(
+        actor=request.user, tab=request.query_params.get("tab", "waiting"), kind=request.query_params.get("kind", "")
+    )
     return Response([_case_out(c) for c in qs[:200]])
 
 
@@ -329,8 +324,6 @@ def receiving_units(request):
 @api_view(["GET"])
 def party_referrals(request):
     from django.utils import timezone
-
-    from . import selectors
 
     _official(request)
     unit = _unit(request, request.query_params.get("unit") or request.user.unit_id)

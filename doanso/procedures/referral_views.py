@@ -9,11 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from doanso.core.scope import ScopeError, has_perm
+from doanso.core.web import unit_from_request
 from doanso.members.models import Member
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 
 from . import referral, selectors
-from .views import _official, _unit
+from .views import _official
 
 
 def _year(request) -> int:
@@ -26,7 +27,7 @@ def _year(request) -> int:
 def referral_list(request):
     """Counts per child unit and the list of the year's nominees, with the stalled badge."""
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     year = _year(request)
     counts = selectors.party_referral_counts(actor=request.user, unit=unit, year=year)
     rows = list(selectors.party_referral_rows(actor=request.user, unit=unit, year=year))
@@ -42,7 +43,7 @@ def referral_list(request):
 def referral_open(request):
     """A branch records its meeting's resolution to refer an outstanding member to the Party."""
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     members = list(
         Member.objects.restrict(request.user, "manage")
         .in_subtree(unit)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from doanso.core.scope import ScopeError, has_perm
@@ -31,6 +31,19 @@ COUNT_LABELS = {
     "not_admitted": "Không được kết nạp",
     "stalled": "Chậm tiến độ",
 }
+
+
+def case_list(*, actor: Any, tab: str = "waiting", kind: str = "") -> QuerySet[Case]:
+    """The cases list of the inbox (page and API): "waiting" for the actor's subtree to decide, "open", or all
+    the cases the actor may see."""
+    qs = Case.objects.restrict(actor, "view").select_related("origin_unit", "deciding_unit")
+    if tab == "waiting":
+        qs = qs.filter(is_open=True, deciding_unit__path__startswith=actor.unit.path)
+    elif tab == "open":
+        qs = qs.filter(is_open=True)
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
 
 
 def _require_view(actor: Any, unit: Unit) -> None:

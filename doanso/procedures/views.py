@@ -11,12 +11,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from doanso.core.scope import ScopeError, has_perm
-from doanso.core.web import apply_service_errors, get_or_404
+from doanso.core.web import apply_service_errors, unit_from_request
 from doanso.members.models import Member
-from doanso.organisations import selectors as unit_selectors
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 
-from . import services
+from . import selectors, services
 from .forms import ApproveForm, NoteForm, ReleaseForm, YouthForm
 from .kinds import spec_for
 from .models import Case, CaseSubject, Youth
@@ -27,23 +26,11 @@ def _official(request):
         raise PermissionDenied("Chỉ tài khoản cán bộ mới dùng được nghiệp vụ.")
 
 
-def _unit(request):
-    pk = request.GET.get("unit") or request.user.unit_id
-    if not str(pk).isdigit():
-        raise Http404
-    return get_or_404(unit_selectors.unit_get, actor=request.user, pk=int(pk))
-
-
 @login_required
 def inbox(request):
     _official(request)
     tab = request.GET.get("tab", "waiting")
-    qs = Case.objects.restrict(request.user, "view").select_related("origin_unit", "deciding_unit")
-    if tab == "waiting":
-        qs = qs.filter(is_open=True, deciding_unit__path__startswith=request.user.unit.path)
-    elif tab == "open":
-        qs = qs.filter(is_open=True)
-    cases = list(qs[:200])
+    cases = list(selectors.case_list(actor=request.user, tab=tab)[:200])
     for case in cases:
         case.state_label = spec_for(case.kind).states.get(case.state, case.state)
     return render(
@@ -56,7 +43,7 @@ def inbox(request):
 @login_required
 def youth_list(request):
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     youths = (
         Youth.objects.restrict(request.user, "view")
         .filter(unit__path__startswith=unit.path)
@@ -72,7 +59,7 @@ def youth_list(request):
 @login_required
 def youth_register(request):
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     sponsors = Member.objects.restrict(request.user, "view").filter(unit=unit, status="active").order_by("sort_key")
     form = YouthForm(request.POST or None, sponsors=sponsors)
     if request.method == "POST" and form.is_valid():
@@ -93,7 +80,7 @@ def youth_register(request):
 @login_required
 def admission_open(request):
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     busy = CaseSubject.objects.filter(is_open=True, youth__isnull=False).values("youth_id")
     youths = list(
         Youth.objects.restrict(request.user, "view").filter(unit=unit, member__isnull=True).exclude(pk__in=busy)
@@ -241,7 +228,7 @@ def receiving_unit_search(request):
 def transfer_open(request):
     """Transfer one member, or a batch (a class graduating to many communes) from one branch."""
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     members = list(
         Member.objects.restrict(request.user, "manage").filter(unit=unit, status="active").order_by("sort_key")[:300]
     )
@@ -300,7 +287,7 @@ def member_case_open(request, slug: str):
     kind = KIND_PAGES.get(slug)
     if kind is None:
         raise Http404
-    unit = _unit(request)
+    unit = unit_from_request(request)
     today = timezone.localdate()
     suggested: dict[int, str] = {}
     if kind == "ageing_out":
@@ -348,7 +335,7 @@ def activity_month(request):
     from .models import ActivityMonth
 
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     if unit.kind not in MEMBER_HOLDING_KINDS:
         messages.error(request, "Mở một chi đoàn để ghi nhận sinh hoạt và đoàn phí.")
         return redirect("unit_detail", pk=unit.pk)
@@ -426,7 +413,7 @@ def honorary_nominate(request):
     from .forms import HonoraryForm
 
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     form = HonoraryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -68,11 +68,6 @@ class BranchStatus:
         return sum(1 for r in self.rows if r.registration and r.registration.state == RegistrationState.ASSESSED)
 
 
-def unit_for(*, actor: Any, pk: int) -> Unit:
-    """A unit the actor may see (DoesNotExist otherwise: a 404)."""
-    return Unit.objects.restrict(actor, "view").get(pk=pk)
-
-
 def programme_list(*, actor: Any) -> QuerySet[Programme]:
     return Programme.objects.restrict(actor, "view").select_related("unit").order_by("-year", "unit__path")
 

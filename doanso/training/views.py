@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from doanso.core.scope import ScopeError, has_perm
+from doanso.core.web import unit_from_request
 from doanso.members import selectors as member_selectors
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 
@@ -30,18 +31,6 @@ def _year(request, source=None) -> int:
     raw = str((source or request.GET).get("year", "") or "")
     this_year = timezone.localdate().year
     return int(raw) if raw.isdigit() and 2000 <= int(raw) <= this_year + 1 else this_year
-
-
-def _unit(request, source=None):
-    raw = str((source or request.GET).get("unit") or request.user.unit_id)
-    if not raw.isdigit():
-        raise Http404
-    try:
-        return selectors.unit_for(actor=request.user, pk=int(raw))
-    except Exception as exc:
-        if exc.__class__.__name__ == "DoesNotExist":
-            raise Http404("Không tìm thấy, hoặc nằm ngoài phạm vi quản lý của bạn.") from exc
-        raise
 
 
 def _errors(request, exc: Exception) -> None:
@@ -115,7 +104,7 @@ def programme_detail(request, pk: int):
 def branch_status(request):
     """Who has registered, who has not; one tap to remind; take registrations in hand."""
     _official(request)
-    unit = _unit(request)
+    unit = unit_from_request(request)
     year = _year(request)
     if unit.kind not in MEMBER_HOLDING_KINDS:
         messages.info(request, "Chọn một chi đoàn để xem tình hình đăng ký rèn luyện.")
@@ -131,7 +120,7 @@ def branch_status(request):
 @require_POST
 def remind(request):
     _official(request)
-    unit = _unit(request, request.POST)
+    unit = unit_from_request(request, request.POST)
     year = _year(request, request.POST)
     chosen = [int(i) for i in request.POST.getlist("member") if i.isdigit()]
     try:
@@ -149,7 +138,7 @@ def remind(request):
 @require_POST
 def accept(request):
     _official(request)
-    unit = _unit(request, request.POST)
+    unit = unit_from_request(request, request.POST)
     year = _year(request, request.POST)
     chosen = [int(i) for i in request.POST.getlist("member") if i.isdigit()]
     try:
@@ -165,7 +154,7 @@ def accept(request):
 def results(request):
     """The bulk year-end screen: one level per member for the whole branch, submitted at once."""
     _official(request)
-    unit = _unit(request, request.POST if request.method == "POST" else None)
+    unit = unit_from_request(request, request.POST if request.method == "POST" else None)
     year = _year(request, request.POST if request.method == "POST" else None)
     if unit.kind not in MEMBER_HOLDING_KINDS:
         raise Http404("Kết quả rèn luyện do chi đoàn xác nhận.")
