@@ -157,3 +157,27 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture
+def jobs_root(settings, tmp_path):
+    """Job result files under a temporary directory; the queue is the database (nothing runs by itself)."""
+    settings.JOBS_ROOT = tmp_path / "jobs"
+    settings.JOBS_BACKEND = "database"
+    return settings.JOBS_ROOT
+
+
+@pytest.fixture
+def run_now(jobs_root, django_capture_on_commit_callbacks):
+    """Start a job and run it at once, as a worker would after the commit."""
+    from doanso.jobs import services
+
+    def _run(actor, kind, **params):
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            job = services.job_start(actor=actor, kind=kind, params=params)
+        assert len(callbacks) == 1  # queued after commit, exactly once
+        services.job_run(job_id=job.pk)
+        job.refresh_from_db()
+        return job
+
+    return _run
