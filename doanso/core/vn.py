@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 import phonenumbers
 
@@ -24,11 +25,19 @@ _TONE_MARKS = {
 }
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def nfc(text: str | None) -> str:
     """NFC-normalise and collapse runs of white space."""
     if not text:
         return ""
-    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", str(text))).strip()
+    text = str(text)
+    # Already clean (the common case, checked in C): printable means no white space but " ".
+    clean = text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " "
+    if clean and unicodedata.is_normalized("NFC", text):
+        return text
+    return _SPACES.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
 def fold(text: str | None) -> str:
@@ -67,6 +76,7 @@ _LETTER_CODE = {ch: f"{i + 1:02d}" for i, ch in enumerate(_PUNCTUATION)}
 _LETTER_CODE.update({ch: f"{i + len(_PUNCTUATION) + 2:02d}" for i, ch in enumerate(_ALPHABET)})
 
 
+@lru_cache(maxsize=65_536)  # a pure function of a few thousand distinct words (họ, đệm, tên)
 def _letters_and_tones(word: str) -> tuple[str, str]:
     """Primary code (letters, tones removed) and secondary code (tone per letter)."""
     primary, secondary = [], []

@@ -229,7 +229,7 @@ def _email_ok(email: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=100_000)
 def _name(raw: str) -> tuple[tuple, str]:
     """(derived name fields, error) for a raw name cell."""
     name = vn.nfc(raw)

@@ -2,12 +2,25 @@
 
 `import_csv(path, unit=…)` (what `manage.py import_members` runs) reads the file in batches of
 whole records, checks every row with `rows.RowChecker`, refuses CCCDs repeated in the file or
-already on record, and writes each batch's valid rows through `members.bulk.MemberLoad` (COPY on
-PostgreSQL, one "active" status record per member, MemberStat and dashboard rollups) in one
-transaction per batch. Rejected rows go to `<file>.errors.csv` (row number, the row as read, the
-reasons). After each committed batch a small JSON checkpoint records where the next batch starts
-(byte offset, row number, counts, the error file's size), so an interruption loses at most the
-batch in flight and `resume=True` continues after the last committed one.
+already on record, and writes each batch's valid rows in one transaction per batch: the members
+(one "active" status record each), MemberStat and the dashboard rollups (MemberFacet, MemberEvent,
+added from per-batch counts, so every committed batch leaves the figures exact). Rejected rows go
+to `<file>.errors.csv` (row number, the row as read, the reasons). After each committed batch a
+small JSON checkpoint records where the next batch starts (byte offset, row number, counts, the
+error file's size), so an interruption loses at most the batch in flight and `resume=True`
+continues after the last committed one.
+
+How it goes fast (PostgreSQL): the checking runs in `workers` processes (forked after the
+checker has loaded the subtree's branches and the code lists; they never touch the database),
+each turning a batch of raw bytes into ready COPY text; the importing process only reserves ids,
+queries the batch's CCCDs against the register and COPYs the text. Up to `workers + 1` batches
+are in flight, so memory is bounded by the batch size, not by the file. With `first_load=True`
+(the national migration into a register not yet in use) the secondary indexes and foreign keys of
+the member and status-record tables are dropped first and rebuilt (and so validated) at the end;
+the unique index on citizen_id stays, so duplicates are still found per batch with an index
+look-up. The checkpoint remembers what was dropped: a resumed import rebuilds it when it ends,
+and any error rebuilds it before the import gives up. On SQLite the rows are checked in-process
+and written through `members.bulk.MemberLoad` (bulk_create).
 
 Memory is bounded by the batch: duplicates within the file are found within the batch (a set)
 and, across batches, by the per-batch query against the member table, since the earlier
@@ -17,6 +30,7 @@ which is then checked again and retried once.
 
 CSV: UTF-8 (a BOM is fine), comma or semicolon separated, first line the headers: those of the
 template (recognised by `headers.py`, with or without diacritics) or the Member field names.
+Row numbers count records (a quoted cell may span lines) from the header, row 1.
 """
 
 from __future__ import annotations
@@ -24,28 +38,44 @@ from __future__ import annotations
 import csv
 import io
 import json
+import multiprocessing
 import os
 import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import date, datetime
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
 
 from doanso.core.models import AuditEvent
-from doanso.members.bulk import MemberLoad, is_postgres, reserve_member_ids, vi_int
+from doanso.members import rollups
+from doanso.members.bulk import (
+    RECORD_COLUMNS,
+    MemberLoad,
+    SecondaryIndexes,
+    TableWriter,
+    add_member_stats,
+    is_postgres,
+    reserve_member_ids,
+    vi_int,
+)  # fmt: skip
 from doanso.members.choices import MemberStatus
-from doanso.members.models import Member
+from doanso.members.models import Member, MemberStatusRecord
 from doanso.organisations.models import Unit
 
 from . import headers
 from .rows import MEMBER_ROW_COLUMNS, ROW_COLUMNS, RowChecker
 
-CITIZEN_ID = ROW_COLUMNS.index("citizen_id") + 1  # in a row with the id in front
-ADMITTED = ROW_COLUMNS.index("admitted_on") + 1
-DECISION = ROW_COLUMNS.index("admission_decision_number") + 1
+_I = {name: i for i, name in enumerate(ROW_COLUMNS)}  # positions in a clean row
+CITIZEN_ID, ADMITTED, DECISION = _I["citizen_id"], _I["admitted_on"], _I["admission_decision_number"]
+_ROLLUP = itemgetter(
+    _I["unit_id"], _I["sex"], _I["ethnicity_id"], _I["religion_id"], _I["date_of_birth"], _I["party_joined_on"],
+    _I["admitted_on"],
+)  # fmt: skip
 KNOWN_FIELDS = {
     "full_name", "date_of_birth", "sex", "citizen_id", "citizen_id_issued_on", "citizen_id_issued_place",
     "legacy_id_9", "hometown", "permanent_ward", "permanent_address", "current_ward", "current_address",
@@ -55,6 +85,7 @@ KNOWN_FIELDS = {
     "federation_member", "student_association_member", "branch_code",
 }  # fmt: skip
 REASON = "Nhập hồ sơ từ tệp"
+ACTIVE = MemberStatus.ACTIVE.value
 
 
 class ImportFileError(Exception):
@@ -74,6 +105,8 @@ class Checkpoint:
     errors_size: int = 0
     batches: int = 0
     done: bool = False
+    first_load: bool = False
+    dropped: dict | None = None  # what a first load dropped and must rebuild (SecondaryIndexes.state)
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(path.suffix + ".tmp")
@@ -118,7 +151,7 @@ def map_file_headers(cells: list[str]) -> dict[int, str]:
 
 
 def _records(handle, start: int, batch: int):
-    """Yield (bytes of up to `batch` whole CSV records, offset after them) from byte `start` on.
+    """Yield (bytes of up to `batch` whole CSV records, how many, offset after them) from byte `start` on.
 
     A record may span lines (a quoted cell with a line break): lines are joined until the quotes
     balance, so a batch never ends inside a record.
@@ -142,11 +175,213 @@ def _records(handle, start: int, batch: int):
             return
         data = b"".join(lines)
         offset += len(data)
-        yield data, offset
+        yield data, n + open_quotes, offset
 
 
 class Interrupted(Exception):
     pass
+
+
+# ---------------------------------------------------------------- checking a batch (in any process)
+
+
+def copy_text(value: Any) -> str:
+    """One value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return copy_text(json.dumps(value))
+    return str(value)
+
+
+@dataclass
+class Checked:
+    """What checking one batch found (pickled back from a worker process)."""
+
+    read: int = 0  # rows that were not blank
+    good: list = field(default_factory=list)  # (row number, CCCD, payload, rollup key)
+    rejected: list = field(default_factory=list)  # (row number, cells, reasons)
+    facets: Counter = field(default_factory=Counter)  # the good rows' dashboard counts per branch
+    events: Counter = field(default_factory=Counter)
+
+
+def count_new(keys, facets: Counter, events: Counter, sign: int = 1) -> None:
+    """Add what new active members count in, by their rollup keys, to per-branch dashboard counts:
+    the (dim, key) pairs of `rollups.facet_keys` for a current member and the admission event, as
+    `rollups.on_created` adds them (the importer adds the ancestors)."""
+    for unit_id, sex, eth, rel, born, party, year, month in keys:
+        facets[(unit_id, "status", ACTIVE)] += sign
+        facets[(unit_id, "sex", sex)] += sign
+        facets[(unit_id, "eth", eth)] += sign
+        facets[(unit_id, "rel", rel)] += sign
+        facets[(unit_id, "born", str(born))] += sign
+        if party:
+            facets[(unit_id, "party", "1")] += sign
+        events[(unit_id, year, month, "admitted")] += sign
+
+
+class BatchChecker:
+    """Raw bytes of whole CSV records in, checked rows out: in the importing process or a worker.
+
+    A good row's payload is, with `text=True` (PostgreSQL), its member and status-record lines in
+    COPY text format without the member id in front (the importer reserves the ids), else the
+    clean tuple (ROW_COLUMNS order). Its rollup key is what the dashboards count it by. CCCDs
+    repeated within the batch are refused here; across batches the importer asks the database.
+    """
+
+    def __init__(
+        self, *, checker: RowChecker, order: list[int], fields: list[str], delimiter: str, text: bool,
+        member_tail: str = "", record_tail: str = "",
+    ):  # fmt: skip
+        self.checker = checker
+        self.order = order
+        self.fields = fields
+        self.delimiter = delimiter
+        self.text = text
+        self.member_tail = member_tail
+        self.record_tail = record_tail
+        self.width = max(order) + 1
+        self.pick = itemgetter(*order) if len(order) > 1 else (lambda cells: (cells[order[0]],))
+        self._iso: dict[date, str] = {}
+
+    def __call__(self, data: bytes, first_row: int) -> Checked:
+        out = Checked()
+        good, rejected = out.good, out.rejected
+        fields, pick, width, order = self.fields, self.pick, self.width, self.order
+        check = self.checker.check_row
+        text = self.text
+        seen: set[str] = set()
+        row_no = first_row
+        records = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), delimiter=self.delimiter)
+        for cells in records:
+            row_no += 1
+            if not any(cells):
+                continue  # a blank line
+            out.read += 1
+            values = pick(cells) if len(cells) >= width else [cells[i] if i < len(cells) else "" for i in order]
+            clean, errors = check(dict(zip(fields, values, strict=True)))
+            if clean is None:
+                rejected.append((row_no, cells, "; ".join(f"{e.field}: {e.reason}" for e in errors)))
+                continue
+            cid = clean[CITIZEN_ID]
+            if cid in seen:
+                rejected.append((row_no, cells, f"citizen_id: Số CCCD {cid} xuất hiện hai lần trong tệp."))
+                continue
+            seen.add(cid)
+            unit_id, sex, eth, rel, born, party, admitted = _ROLLUP(clean)
+            key = (unit_id, sex, eth, rel, born.year, party is not None, admitted.year, admitted.month)
+            if text:
+                record = f"{ACTIVE}\t\t{self._date(admitted)}\t{copy_text(clean[DECISION])}\t{self.record_tail}"
+                good.append((row_no, cid, (self._line(clean) + self.member_tail, record), key))
+            else:
+                good.append((row_no, cid, clean, key))
+        count_new((g[3] for g in good), out.facets, out.events)
+        return out
+
+    def _date(self, day: date) -> str:
+        iso = self._iso.get(day)
+        if iso is None:
+            iso = self._iso[day] = day.isoformat()
+        return iso
+
+    def _line(self, row: tuple) -> str:
+        """A clean row in COPY text format. Checked text is NFC with its spaces collapsed, so only a
+        backslash can need escaping: the slow path runs when the quick count says so."""
+        parts = []
+        nulls = 0
+        for v in row:
+            t = type(v)
+            if t is str:
+                parts.append(v)
+            elif v is None:
+                parts.append("\\N")
+                nulls += 1
+            elif t is int:
+                parts.append(str(v))
+            elif t is bool:
+                parts.append("t" if v else "f")
+            elif t is date:
+                parts.append(self._date(v))
+            else:
+                parts.append(copy_text(v))
+        line = "\t".join(parts)
+        if line.count("\\") != nulls or line.count("\t") != len(row) - 1 or "\n" in line or "\r" in line:
+            line = "\t".join(map(copy_text, row))
+        return line
+
+
+_WORKER: BatchChecker | None = None
+
+
+def _worker_init(check: BatchChecker) -> None:
+    global _WORKER
+    _WORKER = check
+
+
+def _worker_check(data: bytes, first_row: int) -> Checked:
+    return _WORKER(data, first_row)
+
+
+def default_workers() -> int:
+    """Checking processes: on PostgreSQL one per core, up to 2 (the database needs the rest)."""
+    if not is_postgres() or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    return max(1, min(2, (os.cpu_count() or 1)))
+
+
+def _checked_batches(handle, offset: int, row: int, batch: int, check: BatchChecker, workers: int):
+    """(Checked, raw bytes, first row number, last row number, offset after) per batch, in file order.
+
+    With workers, up to `workers + 1` batches are in flight; the pool is forked once (the children
+    inherit the checker and never touch the database) and ends with the generator.
+    """
+    source = _records(handle, offset, batch)
+    if workers <= 0:
+        for data, n, end in source:
+            yield check(data, row), data, row, row + n, end
+            row += n
+        return
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(check,)) as pool:
+        pending: deque = deque()
+        for data, n, end in source:
+            pending.append((pool.apply_async(_worker_check, (data, row)), data, row, row + n, end))
+            row += n
+            if len(pending) > workers:
+                result, *rest = pending.popleft()
+                yield (result.get(), *rest)
+        while pending:
+            result, *rest = pending.popleft()
+            yield (result.get(), *rest)
+
+
+# ---------------------------------------------------------------- the import
+
+
+@dataclass
+class _Sink:
+    """Where a batch's valid rows go, and what stays the same from batch to batch."""
+
+    unit: Unit
+    actor_id: int | None
+    source: str
+    report: ImportReport
+    text: bool
+    member_columns: str = ""
+    record_columns: str = ""
+    chains: rollups.Chains = field(default_factory=rollups.Chains)
+
+
+def _copy_spec(model, columns: list[str]) -> tuple[str, str]:
+    """(the COPY column list, the text of the model defaults every row gets after `columns`)."""
+    writer = TableWriter(model, columns)
+    names = ", ".join(connection.ops.quote_name(c) for c in [*columns, *writer.const_names])
+    return names, "".join("\t" + copy_text(v) for v in writer.const_values)
 
 
 def import_csv(
@@ -157,6 +392,8 @@ def import_csv(
     checkpoint: str | Path | None = None,
     resume: bool = False,
     dry_run: bool = False,
+    first_load: bool = False,
+    workers: int | None = None,
     actor: Any = None,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
@@ -178,9 +415,14 @@ def import_csv(
     size = path.stat().st_size
     if size == 0:
         raise ImportFileError("Tệp rỗng.")
+    if first_load and dry_run:
+        raise ImportFileError("Chạy thử (--dry-run) không ghi gì: không dùng cùng --first-load.")
     errors_path = Path(f"{path}.errors.csv")
     cp_path = Path(checkpoint) if checkpoint else Path(f"{path}.checkpoint.json")
     report = ImportReport(errors_path=str(errors_path), checkpoint_path=str(cp_path))
+    text = is_postgres()
+    if workers is None:
+        workers = default_workers()
 
     with path.open("rb") as handle:
         head = handle.readline()
@@ -188,14 +430,15 @@ def import_csv(
             head_text = head.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ImportFileError("Tệp không phải UTF-8: hãy lưu lại dưới dạng “CSV UTF-8”.") from exc
-        dialect = "excel"
         delimiter = ";" if head_text.count(";") > head_text.count(",") else ","
         header_cells = next(csv.reader([head_text], delimiter=delimiter))
         columns = map_file_headers(header_cells)
         order = sorted(columns)
         fields = [columns[i] for i in order]
 
-        state = Checkpoint(file=str(path.resolve()), size=size, unit=unit.code, offset=len(head))
+        state = Checkpoint(
+            file=str(path.resolve()), size=size, unit=unit.code, offset=len(head), first_load=first_load and text
+        )  # fmt: skip
         if resume and cp_path.exists():
             saved = Checkpoint.load(cp_path)
             if (saved.file, saved.size, saved.unit) != (state.file, state.size, state.unit):
@@ -206,7 +449,19 @@ def import_csv(
         elif resume:
             raise ImportFileError(f"Không có điểm dừng {cp_path} để tiếp tục.")
 
-        checker = RowChecker(unit=unit, today=today)
+        actor_id = getattr(actor, "pk", None)
+        reason = f"{REASON} {path.name}"[:200]
+        sink = _Sink(unit=unit, actor_id=actor_id, source=path.name, report=report, text=text)
+        record_tail = ""
+        if text:
+            sink.member_columns, member_tail = _copy_spec(Member, MEMBER_ROW_COLUMNS)
+            sink.record_columns, record_consts = _copy_spec(MemberStatusRecord, RECORD_COLUMNS)
+            record_tail = f"{copy_text(reason)}\t{copy_text(actor_id)}{record_consts}"
+        check = BatchChecker(
+            checker=RowChecker(unit=unit, today=today), order=order, fields=fields, delimiter=delimiter, text=text,
+            member_tail=member_tail if text else "", record_tail=record_tail,
+        )  # fmt: skip
+
         if dry_run:
             errors_file = errors_path.open("w", encoding="utf-8-sig", newline="")
         elif resume:
@@ -224,46 +479,74 @@ def import_csv(
         state.errors_size = errors_file.tell() if not dry_run else 0
 
         seen_table = _open_seen_table() if dry_run else None
-        actor_id = getattr(actor, "pk", None)
+        indexes = _drop_indexes(state, cp_path, say) if state.first_load and not state.done else []
         started = time.monotonic()
         read0 = state.read
         try:
-            if state.done:
-                pass
-            else:
-                for data, end in _records(handle, state.offset, batch):
-                    text = data.decode("utf-8", errors="replace")
-                    records = list(csv.reader(io.StringIO(text, newline=""), dialect, delimiter=delimiter))
-                    _run_batch(
-                        records, order, fields, header_cells, checker, state, errors_writer, report,
-                        actor_id=actor_id, dry_run=dry_run, seen_table=seen_table, source=path.name,
-                        unit=unit,
-                    )  # fmt: skip
-                    errors_file.flush()
-                    state.offset = end
-                    state.batches += 1
-                    if not dry_run:
-                        state.errors_size = errors_file.tell()
-                        state.save(cp_path)
-                    elapsed = time.monotonic() - started
-                    rate = (state.read - read0) / elapsed if elapsed else 0
-                    say(
-                        f"  {vi_int(state.read):>11} dòng  {elapsed:7.1f}s  {vi_int(round(rate)):>8} dòng/s  "
-                        f"nhập {vi_int(state.imported)}  lỗi {vi_int(state.rejected)}"
-                    )
-                    if fail_after_batches is not None and state.batches >= fail_after_batches:
-                        raise Interrupted(f"dừng thử sau {state.batches} lô")
-                state.done = True
+            batches = _checked_batches(handle, state.offset, state.row, batch, check, 0 if state.done else workers)
+            for checked, data, first_row, last_row, end in [] if state.done else batches:
+                _run_batch(
+                    checked, data, first_row, header_cells, delimiter, state, errors_writer, sink,
+                    dry_run=dry_run, seen_table=seen_table,
+                )  # fmt: skip
+                errors_file.flush()
+                state.offset, state.row = end, last_row
+                state.batches += 1
                 if not dry_run:
+                    state.errors_size = errors_file.tell()
                     state.save(cp_path)
+                elapsed = time.monotonic() - started
+                rate = (state.read - read0) / elapsed if elapsed else 0
+                say(
+                    f"  {vi_int(state.read):>11} dòng  {elapsed:7.1f}s  {vi_int(round(rate)):>8} dòng/s  "
+                    f"nhập {vi_int(state.imported)}  lỗi {vi_int(state.rejected)}"
+                )
+                if fail_after_batches is not None and state.batches >= fail_after_batches:
+                    raise Interrupted(f"dừng thử sau {state.batches} lô")
+            state.done = True
+            if not dry_run:
+                state.save(cp_path)
         finally:
             errors_file.close()
             if seen_table:
                 with connection.cursor() as cursor:
                     cursor.execute(f"DROP TABLE IF EXISTS {seen_table}")
+            if indexes:
+                _restore_indexes(indexes, state, cp_path, say)
         report.seconds = time.monotonic() - started
         report.read, report.imported, report.rejected = state.read, state.imported, state.rejected
     return report
+
+
+def _drop_indexes(state: Checkpoint, cp_path: Path, say) -> list[SecondaryIndexes]:
+    """First load: drop the secondary indexes and foreign keys of the member and status-record
+    tables (not citizen_id's unique index), or take over those a previous run dropped."""
+    keep = {Member: {"UNIQUE (citizen_id)"}, MemberStatusRecord: set()}
+    if state.dropped:
+        return [SecondaryIndexes.from_state(model, state.dropped[model._meta.db_table]) for model in keep]
+    started = time.monotonic()
+    indexes = [SecondaryIndexes(model, keep=definitions) for model, definitions in keep.items()]
+    with transaction.atomic():
+        for ix in indexes:
+            ix.drop()
+    state.dropped = {ix.table: ix.state() for ix in indexes}
+    state.save(cp_path)
+    say(f"Lần nạp đầu: đã bỏ chỉ mục phụ và khóa ngoại, sẽ dựng lại khi xong ({time.monotonic() - started:.1f}s).")
+    return indexes
+
+
+def _restore_indexes(indexes: list[SecondaryIndexes], state: Checkpoint, cp_path: Path, say) -> None:
+    started = time.monotonic()
+    say("Dựng lại chỉ mục và khóa ngoại…")
+    with transaction.atomic():
+        for ix in indexes:
+            ix.restore(say)
+    with connection.cursor() as cursor:
+        for model in (Member, MemberStatusRecord):
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    state.dropped = None
+    state.save(cp_path)
+    say(f"  xong chỉ mục ({time.monotonic() - started:.1f}s)")
 
 
 def _open_seen_table() -> str:
@@ -295,55 +578,53 @@ def _on_record(numbers: list[str], seen_table: str | None) -> set[str]:
     return found
 
 
+def _cells_of(data: bytes, first_row: int, rows: set[int], delimiter: str) -> dict[int, list[str]]:
+    """The cells of some rows of a batch, read again (for the rare rows refused after checking)."""
+    out = {}
+    text = data.decode("utf-8", errors="replace")
+    for row_no, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), first_row + 1):
+        if row_no in rows:
+            out[row_no] = cells
+    return out
+
+
 def _run_batch(
-    records, order, fields, header_cells, checker, state, errors_writer, report, *, actor_id, dry_run,
-    seen_table, source, unit,
+    checked: Checked, data, first_row, header_cells, delimiter, state, errors_writer, sink: _Sink, *, dry_run,
+    seen_table,
 ) -> None:  # fmt: skip
-    ncols = len(header_cells)
-    good: list[tuple[int, tuple, list[str]]] = []  # (row number, clean row, original cells)
-    rejected: list[tuple[int, list[str], str]] = []
-    batch_ids: set[str] = set()
-    row_no = state.row
-    for cells in records:
-        row_no += 1
-        if not any(cells):
-            continue  # blank line
-        state.read += 1
-        raw = {f: (cells[i] if i < len(cells) else "") for i, f in zip(order, fields, strict=True)}
-        clean, errors = checker.check_row(raw)
-        if clean is None:
-            rejected.append((row_no, cells, "; ".join(f"{e.field}: {e.reason}" for e in errors)))
-            continue
-        cid = clean[CITIZEN_ID - 1]
-        if cid in batch_ids:
-            rejected.append((row_no, cells, f"citizen_id: Số CCCD {cid} xuất hiện hai lần trong tệp."))
-            continue
-        batch_ids.add(cid)
-        good.append((row_no, clean, cells))
-    for attempt in (1, 2):
-        on_record = _on_record([g[1][CITIZEN_ID - 1] for g in good], seen_table)
-        writable = [g for g in good if g[1][CITIZEN_ID - 1] not in on_record]
+    good = checked.good
+    rejected = list(checked.rejected)
+    # The unique index on citizen_id finds CCCDs already on record, so a write is first tried
+    # without asking (most batches of a migration have none); if it fails, the batch is written
+    # again less the CCCDs found on record, and once more if a concurrent registration interferes.
+    for attempt in (1, 2, 3):
+        ask = dry_run or attempt > 1
+        on_record = _on_record([g[1] for g in good], seen_table) if ask else set()
+        writable = [g for g in good if g[1] not in on_record] if on_record else good
         try:
             with transaction.atomic():
                 if dry_run:
-                    _remember(seen_table, [g[1][CITIZEN_ID - 1] for g in writable])
+                    _remember(seen_table, [g[1] for g in writable])
                 else:
-                    _write(writable, actor_id=actor_id, source=source, unit=unit, report=report)
+                    _write(writable, sink, checked, [g[3] for g in good if g[1] in on_record])
             break
         except IntegrityError:
-            if attempt == 2:
+            if attempt == 3:
                 raise
-    for row_no_, clean, cells in good:
-        if clean[CITIZEN_ID - 1] in on_record:
+    if on_record:
+        again = [g for g in good if g[1] in on_record]
+        cells = _cells_of(data, first_row, {g[0] for g in again}, delimiter)
+        for row_no, cid, _, _ in again:
             rejected.append((
-                row_no_, cells,
-                f"citizen_id: Số CCCD {clean[CITIZEN_ID - 1]} đã có hồ sơ đoàn viên (hoặc xuất hiện ở dòng trước "
-                "trong tệp): mỗi người chỉ có một hồ sơ.",
+                row_no, cells.get(row_no, []),
+                f"citizen_id: Số CCCD {cid} đã có hồ sơ đoàn viên (hoặc xuất hiện ở dòng trước trong tệp): "
+                "mỗi người chỉ có một hồ sơ.",
             ))  # fmt: skip
     rejected.sort()
-    for row_no_, cells, reasons in rejected:
-        errors_writer.writerow([row_no_, *(cells + [""] * (ncols - len(cells)))[:ncols], reasons])
-    state.row = row_no
+    ncols = len(header_cells)
+    for row_no, cells, reasons in rejected:
+        errors_writer.writerow([row_no, *(cells + [""] * (ncols - len(cells)))[:ncols], reasons])
+    state.read += checked.read
     state.imported += len(writable)
     state.rejected += len(rejected)
 
@@ -355,22 +636,52 @@ def _remember(table: str, numbers: list[str]) -> None:
         cursor.executemany(f"INSERT INTO {table} (citizen_id) VALUES (%s)", [(n,) for n in numbers])
 
 
-def _write(writable, *, actor_id, source, unit, report) -> None:
+def _write(writable: list, sink: _Sink, checked: Checked, not_written: list[tuple]) -> None:
+    """One batch's valid rows, their status records, MemberStat, the dashboards and an audit entry.
+    `not_written`: the rollup keys of the batch's good rows found on record after all."""
     if not writable:
         return
     ids = reserve_member_ids(len(writable))
-    load = MemberLoad(actor_id=actor_id, columns=MEMBER_ROW_COLUMNS, incremental=True)
-    reason = f"{REASON} {source}"[:200]
-    active = MemberStatus.ACTIVE.value
-    with load:
-        add = load.add
-        for member_id, (_, clean, _) in zip(ids, writable, strict=True):
-            row = (member_id, *clean)
-            add(row, ((active, "", row[ADMITTED], row[DECISION], reason),))
-    load.finish()
-    report.touched_units.update(unit_id for unit_id, _ in load.report.stats)
+    if sink.text:
+        q = connection.ops.quote_name
+        with connection.cursor() as cursor, connection.wrap_database_errors:  # psycopg's errors as Django's
+            raw = cursor.cursor
+            with raw.copy(f"COPY {q(Member._meta.db_table)} ({sink.member_columns}) FROM STDIN") as copy:
+                copy.write("".join([f"{i}\t{g[2][0]}\n" for i, g in zip(ids, writable, strict=True)]))
+            with raw.copy(f"COPY {q(MemberStatusRecord._meta.db_table)} ({sink.record_columns}) FROM STDIN") as copy:
+                copy.write("".join([f"{i}\t{g[2][1]}\n" for i, g in zip(ids, writable, strict=True)]))
+    else:
+        load = MemberLoad(actor_id=sink.actor_id, columns=MEMBER_ROW_COLUMNS, incremental=True, dashboards=False)
+        reason = f"{REASON} {sink.source}"[:200]
+        with load:
+            for member_id, (_, _, clean, _) in zip(ids, writable, strict=True):
+                load.add((member_id, *clean), ((ACTIVE, "", clean[ADMITTED], clean[DECISION], reason),))
+        load.finish()
+    _add_rollups(checked, not_written, sink, stats=sink.text)
     AuditEvent.objects.create(
-        actor_id=actor_id, target_type="organisations.unit", target_id=unit.pk, action="import_members",
-        summary=f"Nhập {vi_int(len(writable))} đoàn viên từ tệp {source} (mã {ids[0]}–{ids[-1]})"[:300],
-        changes={"file": source, "members": len(writable), "first_id": ids[0], "last_id": ids[-1]},
+        actor_id=sink.actor_id, target_type="organisations.unit", target_id=sink.unit.pk, action="import_members",
+        summary=f"Nhập {vi_int(len(writable))} đoàn viên từ tệp {sink.source} (mã {ids[0]}–{ids[-1]})"[:300],
+        changes={"file": sink.source, "members": len(writable), "first_id": ids[0], "last_id": ids[-1]},
     )  # fmt: skip
+
+
+def _add_rollups(checked: Checked, not_written: list[tuple], sink: _Sink, *, stats: bool) -> None:
+    """MemberStat (unless MemberLoad did it) and the dashboard rollups: the batch's per-branch
+    counts, less the rows not written, added to each branch's chain of ancestors."""
+    facets, events = Counter(checked.facets), Counter(checked.events)
+    count_new(not_written, facets, events, -1)
+    branches = {k[0] for k, n in facets.items() if n}
+    sink.chains.need(branches)
+    sink.report.touched_units.update(branches)
+    deltas = rollups.Deltas(sink.chains)
+    for (unit_id, dim, key), n in facets.items():
+        if n:
+            for unit in sink.chains[unit_id]:
+                deltas.facets[(unit, dim, key)] += n
+    for (unit_id, year, month, kind), n in events.items():
+        if n:
+            for unit in sink.chains[unit_id]:
+                deltas.events[(unit, year, month, kind)] += n
+    if stats:
+        add_member_stats(Counter({(k[0], ACTIVE): n for k, n in facets.items() if k[1] == "status" and n}))
+    deltas.apply()

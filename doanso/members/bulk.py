@@ -42,7 +42,7 @@ from doanso.organisations.models import Unit, UnitChange, UnitParentage
 
 from . import rollups
 from .choices import ALLOWED_STATUS_CHANGES, MemberStatus
-from .models import Member, MemberStat, MemberStatusRecord
+from .models import Member, MemberStat, MemberStatusRecord, derived_name_fields
 
 Progress = Callable[[str], None]
 
@@ -163,13 +163,30 @@ class SecondaryIndexes:
     id fails the load (and, the load being one transaction, rolls everything back).
     """
 
-    def __init__(self, model: type[models.Model]):
+    def __init__(self, model: type[models.Model], *, keep: set[str] | frozenset[str] = frozenset()):
         self.model = model
         self.table = model._meta.db_table
+        self.keep = set(keep)  # constraint definitions to leave in place, e.g. "UNIQUE (citizen_id)"
         self.meta_indexes = list(model._meta.indexes)
         self.saved_constraints: list[tuple[str, str]] = []  # (name, definition)
         self.saved_indexes: list[str] = []  # CREATE INDEX statements
         self.dropped = False
+
+    def state(self) -> dict:
+        """What was dropped, as JSON, so another process can rebuild it (`from_state`)."""
+        return {
+            "constraints": self.saved_constraints, "indexes": self.saved_indexes,
+            "meta_indexes": [ix.name for ix in self.meta_indexes], "dropped": self.dropped,
+        }  # fmt: skip
+
+    @classmethod
+    def from_state(cls, model: type[models.Model], state: dict) -> SecondaryIndexes:
+        obj = cls(model)
+        obj.saved_constraints = [tuple(c) for c in state["constraints"]]
+        obj.saved_indexes = list(state["indexes"])
+        obj.meta_indexes = [ix for ix in model._meta.indexes if ix.name in set(state["meta_indexes"])]
+        obj.dropped = state["dropped"]
+        return obj
 
     def drop(self) -> None:
         if not is_postgres():
@@ -184,7 +201,9 @@ class SecondaryIndexes:
                    WHERE c.conrelid = %s::regclass AND c.contype IN ('u', 'f') ORDER BY c.contype DESC, c.conname""",
                 [self.table],
             )
-            self.saved_constraints = [(name, definition) for name, definition, _ in cursor.fetchall()]
+            self.saved_constraints = [
+                (name, definition) for name, definition, _ in cursor.fetchall() if definition not in self.keep
+            ]
             cursor.execute(
                 """SELECT i.relname, pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
                    WHERE x.indrelid = %s::regclass AND NOT x.indisprimary
@@ -354,12 +373,10 @@ COL = {name: i for i, name in enumerate(MEMBER_COLUMNS)}
 RECORD_COLUMNS = ["member_id", "status", "previous_status", "effective_on", "decision_number", "reason", "actor_id"]
 
 
-@lru_cache(maxsize=500_000)
+@lru_cache(maxsize=100_000)
 def name_fields(full_name: str) -> tuple[str, str, str, str, str, str]:
     """(full_name, family_name, given_name, sort_key, search_name, search_given) as the model computes them."""
-    probe = Member(full_name=full_name)
-    probe.set_derived_name_fields()
-    return (probe.full_name, probe.family_name, probe.given_name, probe.sort_key, probe.search_name, probe.search_given)
+    return derived_name_fields(full_name)
 
 
 def placement_fields(unit: Unit) -> tuple[int, str, int | None, int | None, int | None]:
@@ -389,7 +406,7 @@ class MemberLoad:
     anywhere rolls back the load, the dropped indexes included.
 
     `columns` (default MEMBER_COLUMNS; must include id, unit_id, status, status_since) lets an
-    importer write more fields. `incremental=True` is for loads into units that already hold
+    importer write more fields; `dashboards=False` leaves the dashboard rollups to the caller. `incremental=True` is for loads into units that already hold
     members (imports, one transaction per batch): rollups are added to (upsert) instead of
     written fresh, and sequences and ANALYZE are left alone (the caller takes ids from the
     sequence, see `reserve_member_ids`).
@@ -398,9 +415,10 @@ class MemberLoad:
     def __init__(
         self, *, actor_id: int | None = None, expected: int = 0, index_threshold: int = 100_000,
         chunk: int = 200_000, progress: Progress | None = None, columns: list[str] | None = None,
-        incremental: bool = False,
+        incremental: bool = False, dashboards: bool = True,
     ):  # fmt: skip
         self.columns = list(columns or MEMBER_COLUMNS)
+        self.dashboards = dashboards
         self._i_unit, self._i_status, self._i_since = (
             self.columns.index(c) for c in ("unit_id", "status", "status_since")
         )  # fmt: skip
@@ -477,7 +495,7 @@ class MemberLoad:
         started = time.monotonic()
         (add_member_stats if self.incremental else write_member_stats)(self.report.stats)
         self.progress(f"  bảng tổng hợp: {vi_int(len(self.report.stats))} dòng ({time.monotonic() - started:.1f}s)")
-        if self._first_id:
+        if self._first_id and self.dashboards:
             started = time.monotonic()
             rollups.load_added(self._first_id, self._last_id)
             self.progress(f"  số liệu tổng quan (dashboard): {time.monotonic() - started:.1f}s")
@@ -532,9 +550,10 @@ def reserve_member_ids(n: int) -> list[int]:
     if is_postgres():
         table = Member._meta.db_table
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s) ORDER BY 1", [table, n]
-            )
+            # The sequence's name first: pg_get_serial_sequence per row would cost ~6 µs a row.
+            cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+            sequence = cursor.fetchone()[0]
+            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s) ORDER BY 1", [sequence, n])
             return [r[0] for r in cursor.fetchall()]
     first = next_id(Member)
     return list(range(first, first + n))

@@ -30,6 +30,18 @@ class MemberQuerySet(ScopedQuerySet):
         return self.filter(subtree_filter(unit))
 
 
+def derived_name_fields(full_name: str | None) -> tuple[str, str, str, str, str, str]:
+    """(full_name, family_name, given_name, sort_key, search_name, search_given) of a member's name.
+
+    The one definition of the name columns: Member.set_derived_name_fields and every bulk writer
+    (seeds, imports) use it.
+    """
+    full = vn.nfc(full_name)
+    parts = vn.split_name(full)
+    search_name, search_given = vn.search_forms(full)
+    return full, parts.family[:40], parts.given[:40], vn.name_sort_key(full), search_name, search_given
+
+
 class Member(models.Model):
     """One record per person (CCCD), across transfers. Never hard-deleted."""
 
@@ -161,12 +173,9 @@ class Member(models.Model):
         return self.status in (MemberStatus.ACTIVE, MemberStatus.IN_TRANSIT)
 
     def set_derived_name_fields(self) -> None:
-        self.full_name = vn.nfc(self.full_name)
-        parts = vn.split_name(self.full_name)
-        self.family_name = parts.family[:40]
-        self.given_name = parts.given[:40]
-        self.sort_key = vn.name_sort_key(self.full_name)
-        self.search_name, self.search_given = vn.search_forms(self.full_name)
+        (
+            self.full_name, self.family_name, self.given_name, self.sort_key, self.search_name, self.search_given
+        ) = derived_name_fields(self.full_name)  # fmt: skip
 
     def set_placement(self, unit) -> None:
         self.unit = unit

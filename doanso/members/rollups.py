@@ -123,6 +123,16 @@ def _upsert(model, key_columns: list[str], deltas: Counter, chunk: int = 2000) -
     conflict = ", ".join(connection.ops.quote_name(c) for c in key_columns)
     placeholder = "(" + ", ".join(["%s"] * (len(key_columns) + 1)) + ")"
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One statement whatever the number of rows: a column array per column, unnested.
+            types = [model._meta.get_field(c).db_type(connection).split("(")[0] for c in [*key_columns, "count"]]
+            arrays = ", ".join(f"%s::{t}[]" for t in types)
+            cursor.execute(
+                f"INSERT INTO {table} ({cols}) SELECT * FROM unnest({arrays}) "
+                f"ON CONFLICT ({conflict}) DO UPDATE SET count = {table}.count + EXCLUDED.count",
+                [list(column) for column in zip(*rows, strict=True)],
+            )
+            return
         for start in range(0, len(rows), chunk):
             part = rows[start : start + chunk]
             cursor.execute(
@@ -343,14 +353,20 @@ def load_added(first_id: int | None = None, last_id: int | None = None) -> None:
             "CREATE TEMP TABLE dash_leaf (unit_id integer NOT NULL, dim varchar(8) NOT NULL, "
             "k varchar(16) NOT NULL, n integer NOT NULL)"
         )
+        # Only the branches holding the members counted (all units when rebuilding everything).
+        leaves = f"u.id IN (SELECT DISTINCT m.unit_id FROM {member} m WHERE {where})" if params else "1=1"
         if connection.vendor == "postgresql":
             cursor.execute(
                 f"""INSERT INTO dash_anc SELECT u.id, CAST(a.x AS integer)
                     FROM {unit_t} u, unnest(string_to_array(trim(both '/' from u.path), '/')) WITH ORDINALITY a(x, i)
-                    WHERE a.i > 1"""
+                    WHERE a.i > 1 AND {leaves}""",
+                params,
             )
         else:
-            pairs = [(pk, anc) for pk, path in Unit.objects.values_list("pk", "path") for anc in path_chain(path)]
+            units = Unit.objects.all()
+            if params:
+                units = units.filter(pk__in=Member.objects.filter(pk__range=params).values("unit_id"))
+            pairs = [(pk, anc) for pk, path in units.values_list("pk", "path") for anc in path_chain(path)]
             cursor.executemany("INSERT INTO dash_anc VALUES (%s, %s)", pairs)
         cursor.execute("CREATE INDEX dash_anc_unit ON dash_anc (unit_id)")
         analyze = connection.vendor == "postgresql"

@@ -8,6 +8,8 @@ from datetime import date
 
 import pytest
 from django.db import connection
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from doanso.core import vn
 
@@ -380,3 +382,53 @@ def test_long_date_with_place():
 )
 def test_age_on(born, on, age):
     assert vn.age_on(born, on) == age
+
+
+# Text a form or a file may carry: Vietnamese in NFC and NFD, every kind of white space, controls.
+_TEXT_PIECES = ["Nguyễn", "Nguye\u0302\u0303n", "Thị", "Ánh", "A\u0301nh", " ", "  ", "\t", "\n", "\xa0", "\u2003",
+                "\u2028", "\x85", "\x1f", "'", "-", "x", "đ", "\u0301"]  # fmt: skip
+
+
+@given(st.lists(st.sampled_from(_TEXT_PIECES), max_size=8).map("".join))
+@settings(max_examples=400)
+def test_nfc_fast_path_agrees_with_the_definition(text):
+    """vn.nfc skips the work for text already clean; it must answer what the plain definition does."""
+    import re
+
+    assert vn.nfc(text) == re.sub(r"\s+", " ", unicodedata.normalize("NFC", text)).strip()
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Nguyễn",
+                "Trần",
+                "Thị",
+                "Văn",
+                "Ngọc",
+                "Ánh",
+                "K'Brơi",
+                "H'Hen",
+                "Y",
+                "Đạt",
+                "Nguye\u0302\u0303n",
+                " ",
+                "  ",
+            ]
+        ),
+        min_size=1,
+        max_size=6,
+    ).map(" ".join)
+)
+@settings(max_examples=300)
+def test_derived_name_fields_as_the_parts_define_them(name):
+    """The cached per-word sort codes give the key the uncached functions give."""
+    from doanso.members.models import derived_name_fields
+
+    full, family, given_name, sort_key, search_name, search_given = derived_name_fields(name)
+    assert full == vn.nfc(name)
+    vn._letters_and_tones.cache_clear()
+    assert sort_key == vn.name_sort_key(full)
+    assert (search_name, search_given) == vn.search_forms(full)
+    assert (family, given_name) == (vn.split_name(full).family[:40], vn.split_name(full).given[:40])

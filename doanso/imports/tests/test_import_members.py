@@ -9,12 +9,14 @@ from datetime import date
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 from django.db.models import Count
 
 from conftest import make_cccd
 from doanso.core.models import AuditEvent
 from doanso.imports.stream import Interrupted, import_csv
-from doanso.members.models import Member, MemberStat, MemberStatusRecord
+from doanso.members import rollups
+from doanso.members.models import Member, MemberEvent, MemberFacet, MemberStat, MemberStatusRecord
 
 HEADER = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Dân tộc", "Tôn giáo", "SĐT", "Ngày vào Đoàn",
           "Mã chi đoàn", "occupation"]  # fmt: skip
@@ -193,3 +195,114 @@ def test_bad_files(cast, tmp_path):
     latin.write_bytes(b"H\xf4 t\xean,Ng\xe0y sinh\n")  # Windows-1258 bytes, not UTF-8
     with pytest.raises(CommandError, match="UTF-8"):
         call_command("import_members", str(latin), "--unit", cast.c11.code)
+
+
+def rollup_snapshot() -> tuple[dict, dict]:
+    facets = {(f.unit_id, f.dim, f.key): f.count for f in MemberFacet.objects.exclude(count=0)}
+    events = {(e.unit_id, e.year, e.month, e.kind): e.count for e in MemberEvent.objects.exclude(count=0)}
+    return facets, events
+
+
+def test_dashboards_exact_after_import(cast, tmp_path):
+    """The per-batch dashboard counts (less a row found on record) equal a full recount."""
+    rollups.dashboards_recount()
+    on_record = cast.m_b111_0
+    rows = [person(i, [cast.b111.code, cast.b112.code][i % 2], **({"Dân tộc": "Tày"} if i % 5 == 0 else {}))
+            for i in range(14)]  # fmt: skip
+    rows[6] = person(6, cast.b111.code, **{
+        "Số CCCD": on_record.citizen_id, "Ngày sinh": on_record.date_of_birth.strftime("%d/%m/%Y"),
+        "Giới tính": "Nam" if on_record.sex == "M" else "Nữ", "Ngày vào Đoàn": on_record.admitted_on.strftime("%d/%m/%Y"),
+    })  # fmt: skip
+    before = rollup_snapshot()
+    report = import_csv(write(tmp_path / "d.csv", rows), unit=cast.c11.code, batch=5)
+    assert (report.imported, report.rejected) == (13, 1)
+    after = rollup_snapshot()
+    assert after != before
+    assert after[0][(cast.c11.pk, "eth", "02")] - before[0].get((cast.c11.pk, "eth", "02"), 0) == 3
+    rollups.dashboards_recount()
+    assert rollup_snapshot() == after
+    stats_exact()
+
+
+def member_rows(codes) -> list[tuple]:
+    return sorted(
+        Member.objects.filter(citizen_id__in=codes).values_list(
+            "citizen_id",
+            "unit_id",
+            "unit_path",
+            "scope1",
+            "scope2",
+            "scope3",
+            "full_name",
+            "family_name",
+            "given_name",
+            "sort_key",
+            "search_name",
+            "search_given",
+            "date_of_birth",
+            "sex",
+            "phone",
+            "occupation",
+            "admitted_on",
+            "status",
+            "status_since",
+            "position",
+            "is_salaried",
+        )  # fmt: skip
+    )
+
+
+def test_worker_processes_check_as_the_importer_does(cast, tmp_path):
+    """Checking in forked worker processes gives what checking in-process gives, rows and errors."""
+    rows = [person(i, cast.b111.code) for i in range(23)]
+    rows[4] = person(4, cast.b111.code, **{"Ngày sinh": "30/02/2002"})
+    rows[9] = person(9, cast.b111.code, **{"Số CCCD": rows[2][4]})
+    codes = [r[4] for r in rows]
+    results = []
+    for workers in (0, 2):
+        path = write(tmp_path / f"w{workers}.csv", rows)
+        report = import_csv(path, unit=cast.c11.code, batch=4, workers=workers)
+        results.append(((report.read, report.imported, report.rejected), member_rows(codes), errors_of(path)))
+        MemberStatusRecord.objects.filter(member__citizen_id__in=codes).delete()  # the same people, again
+        Member.objects.filter(citizen_id__in=codes).delete()
+    assert results[0][0] == (23, 21, 2)
+    assert results[0] == results[1]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a first load drops PostgreSQL indexes")
+def test_first_load_rebuilds_what_it_dropped(cast, tmp_path):
+    def schema() -> set:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN (%s, %s)",
+                [Member._meta.db_table, MemberStatusRecord._meta.db_table],
+            )
+            found = set(cursor.fetchall())
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN (%s::regclass, %s::regclass)",
+                [Member._meta.db_table, MemberStatusRecord._meta.db_table],
+            )
+            return found | set(cursor.fetchall())
+
+    full = schema()
+    assert len(full) > 20
+    rows = [person(i, cast.b111.code) for i in range(12)]
+    rows[7] = person(7, cast.b111.code, **{"Số CCCD": cast.m_b111_0.citizen_id})  # on record: the unique index stays
+    path = write(tmp_path / "f.csv", rows)
+    with pytest.raises(Interrupted):
+        import_csv(path, unit=cast.c11.code, batch=5, first_load=True, fail_after_batches=1)
+    assert schema() == full  # an error rebuilds before giving up
+    state = json.loads((tmp_path / "f.csv.checkpoint.json").read_text())
+    assert state["first_load"] and state["dropped"] is None and state["imported"] == 5
+
+    # A hard kill leaves them dropped: the checkpoint says what, and --resume rebuilds it at the end.
+    from doanso.imports import stream
+
+    saved = stream.Checkpoint.load(tmp_path / "f.csv.checkpoint.json")
+    stream._drop_indexes(saved, tmp_path / "f.csv.checkpoint.json", lambda _m: None)
+    assert schema() != full and any("citizen_id" in d for _, d in schema())
+    call_command("import_members", str(path), "--unit", cast.c11.code, "--batch", "5", "--resume")
+    assert schema() == full
+    assert Member.objects.filter(citizen_id__in=[r[4] for r in rows]).count() == 11 + 1  # and the one on record
+    assert [e["Dòng"] for e in errors_of(path)] == ["9"]
+    stats_exact()

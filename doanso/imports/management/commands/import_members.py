@@ -21,15 +21,27 @@ class Command(BaseCommand):
         parser.add_argument("--checkpoint", help="tệp điểm dừng (mặc định FILE.checkpoint.json)")
         parser.add_argument("--batch", type=int, default=20_000, help="số dòng mỗi lô (mỗi lô một giao dịch)")
         parser.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra, không ghi gì vào cơ sở dữ liệu")
+        parser.add_argument(
+            "--first-load", action="store_true",
+            help="lần nạp đầu (di chuyển dữ liệu toàn quốc, khi hệ thống chưa dùng): bỏ chỉ mục phụ và khóa ngoại "
+            "của bảng đoàn viên trong khi nạp, dựng lại (và kiểm tra) khi xong; chỉ PostgreSQL",
+        )  # fmt: skip
+        parser.add_argument(
+            "--workers", type=int, default=None,
+            help="số tiến trình kiểm tra song song (mặc định: PostgreSQL 2, SQLite 0 = kiểm tra ngay trong tiến trình này)",
+        )  # fmt: skip
 
     def handle(self, *args, **opts):
         if opts["batch"] < 1:
             raise CommandError("--batch phải lớn hơn 0.")
+        if opts["workers"] is not None and opts["workers"] < 0:
+            raise CommandError("--workers không được âm.")
         say = self.stdout.write
         try:
             report = import_csv(
                 opts["file"], unit=opts["unit"], batch=opts["batch"], checkpoint=opts["checkpoint"],
-                resume=opts["resume"], dry_run=opts["dry_run"], progress=say,
+                resume=opts["resume"], dry_run=opts["dry_run"], first_load=opts["first_load"],
+                workers=opts["workers"], progress=say,
             )  # fmt: skip
         except ImportFileError as exc:
             raise CommandError(str(exc)) from exc
