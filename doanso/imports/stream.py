@@ -213,17 +213,20 @@ class Checked:
 
 def count_new(keys, facets: Counter, events: Counter, sign: int = 1) -> None:
     """Add what new active members count in, by their rollup keys, to per-branch dashboard counts:
-    the (dim, key) pairs of `rollups.facet_keys` for a current member and the admission event, as
-    `rollups.on_created` adds them (the importer adds the ancestors)."""
+    the (dim, key) pairs `rollups.facet_keys` gives a member and the admission event, as
+    `rollups.on_created` adds them (the importer adds the ancestors). Keys are summed first, so
+    facet_keys runs once per distinct member profile of a branch, not once per row."""
+    profiles: Counter = Counter()
     for unit_id, sex, eth, rel, born, party, year, month in keys:
-        facets[(unit_id, "status", ACTIVE)] += sign
-        facets[(unit_id, "sex", sex)] += sign
-        facets[(unit_id, "eth", eth)] += sign
-        facets[(unit_id, "rel", rel)] += sign
-        facets[(unit_id, "born", str(born))] += sign
-        if party:
-            facets[(unit_id, "party", "1")] += sign
+        profiles[(unit_id, sex, eth, rel, born, party)] += sign
         events[(unit_id, year, month, "admitted")] += sign
+    for (unit_id, sex, eth, rel, born, party), n in profiles.items():
+        member = {
+            "status": ACTIVE, "sex": sex, "ethnicity_id": eth, "religion_id": rel, "date_of_birth": date(born, 1, 1),
+            "party_joined_on": date(born, 1, 1) if party else None,
+        }  # fmt: skip
+        for dim, key in rollups.facet_keys(member):
+            facets[(unit_id, dim, key)] += n
 
 
 class BatchChecker:

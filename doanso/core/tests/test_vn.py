@@ -423,12 +423,17 @@ def test_nfc_fast_path_agrees_with_the_definition(text):
 )
 @settings(max_examples=300)
 def test_derived_name_fields_as_the_parts_define_them(name):
-    """The cached per-word sort codes give the key the uncached functions give."""
+    """The name columns, with the per-word sort codes cached, are those the uncached functions give."""
     from doanso.members.models import derived_name_fields
 
+    derived_name_fields(name)  # warm the caches with this name's words
     full, family, given_name, sort_key, search_name, search_given = derived_name_fields(name)
     assert full == vn.nfc(name)
-    vn._letters_and_tones.cache_clear()
-    assert sort_key == vn.name_sort_key(full)
+    cached = vn._letters_and_tones
+    vn._letters_and_tones = cached.__wrapped__
+    try:
+        assert sort_key == vn.name_sort_key(full)
+    finally:
+        vn._letters_and_tones = cached
     assert (search_name, search_given) == vn.search_forms(full)
     assert (family, given_name) == (vn.split_name(full).family[:40], vn.split_name(full).given[:40])
