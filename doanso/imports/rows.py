@@ -434,7 +434,7 @@ class RowChecker:
             if value is not None and value != "":
                 try:
                     ward = int(float(str(value).strip()))
-                except ValueError:
+                except (ValueError, OverflowError):  # "abc", "nan", "inf"
                     ward = -1
                 if ward not in self.wards:
                     bad(field, f"Xã/phường “{value}” không có trong danh mục.")

@@ -1,7 +1,7 @@
 """The national migration: a multi-million-row CSV of members, streamed in batches.
 
 `import_csv(path, unit=…)` (what `manage.py import_members` runs) reads the file in batches of
-whole records, checks every row with `rows.RowChecker`, refuses CCCDs repeated in the file or
+whole records, checks every row (as `rows.RowChecker` does), refuses CCCDs repeated in the file or
 already on record, and writes each batch's valid rows in one transaction per batch: the members
 (one "active" status record each), MemberStat and the dashboard rollups (MemberFacet, MemberEvent,
 added from per-batch counts, so every committed batch leaves the figures exact). Rejected rows go
@@ -10,17 +10,22 @@ small JSON checkpoint records where the next batch starts (byte offset, row numb
 error file's size), so an interruption loses at most the batch in flight and `resume=True`
 continues after the last committed one.
 
-How it goes fast (PostgreSQL): the checking runs in `workers` processes (forked after the
-checker has loaded the subtree's branches and the code lists; they never touch the database),
-each turning a batch of raw bytes into ready COPY text; the importing process only reserves ids,
-queries the batch's CCCDs against the register and COPYs the text. Up to `workers + 1` batches
-are in flight, so memory is bounded by the batch size, not by the file. With `first_load=True`
-(the national migration into a register not yet in use) the secondary indexes and foreign keys of
-the member and status-record tables are dropped first and rebuilt (and so validated) at the end;
-the unique index on citizen_id stays, so duplicates are still found per batch with an index
-look-up. The checkpoint remembers what was dropped: a resumed import rebuilds it when it ends,
-and any error rebuilds it before the import gives up. On SQLite the rows are checked in-process
-and written through `members.bulk.MemberLoad` (bulk_create).
+How it goes fast: each batch is first read and checked column by column with Apache Arrow
+(`columnar.py`): the columnar pass accepts the rows it can prove clean, computing each
+low-cardinality column once per distinct value with RowChecker's own functions and the
+per-person columns with vectorised tests of their plain form; every other row goes to
+`RowChecker.check_row`, which stays the one source of rules and messages (a batch Arrow cannot map
+line for line, e.g. a cell spanning lines, is checked row by row whole). On PostgreSQL the
+accepted rows are written with COPY … (FORMAT csv) straight from the Arrow table. One batch is
+checked in a thread while the one before is written, so checking and COPY overlap on two cores
+(`workers` > 0 instead forks checking processes). With `first_load=True` (the national migration
+into a register not yet in use) the secondary indexes and foreign keys of the member and
+status-record tables are dropped first and rebuilt (and so validated) at the end, and the
+dashboards and MemberStat are added once at the end, set-based, for every member from the first
+id the load could take (`Checkpoint.rollups_from`); the unique index on citizen_id stays, so
+duplicates are still found per batch. The checkpoint remembers what was dropped and what is left
+to add: a resumed import finishes both, and any error finishes both before the import gives up.
+On SQLite the rows are written through `members.bulk.MemberLoad` (bulk_create).
 
 Memory is bounded by the batch: duplicates within the file are found within the batch (a set)
 and, across batches, by the per-batch query against the member table, since the earlier
@@ -43,12 +48,16 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pv
 from django.db import IntegrityError, connection, transaction
 
 from doanso.core.models import AuditEvent
@@ -68,6 +77,7 @@ from doanso.members.models import Member, MemberStatusRecord
 from doanso.organisations.models import Unit
 
 from . import headers
+from .columnar import ColumnarChecker, Fallback, table_rows
 from .rows import MEMBER_ROW_COLUMNS, ROW_COLUMNS, RowChecker
 
 _I = {name: i for i, name in enumerate(ROW_COLUMNS)}  # positions in a clean row
@@ -107,6 +117,7 @@ class Checkpoint:
     done: bool = False
     first_load: bool = False
     dropped: dict | None = None  # what a first load dropped and must rebuild (SecondaryIndexes.state)
+    rollups_from: int | None = None  # a first load's dashboards are added at the end, from this member id
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(path.suffix + ".tmp")
@@ -205,21 +216,45 @@ class Checked:
     """What checking one batch found (pickled back from a worker process)."""
 
     read: int = 0  # rows that were not blank
-    good: list = field(default_factory=list)  # (row number, CCCD, payload, rollup key)
+    fast: Any = None  # rows the columnar pass accepted: an Arrow table (`_row`, ROW_COLUMNS), or None
+    good: list = field(default_factory=list)  # the others accepted: (row number, CCCD, payload, rollup key)
     rejected: list = field(default_factory=list)  # (row number, cells, reasons)
     facets: Counter = field(default_factory=Counter)  # the good rows' dashboard counts per branch
     events: Counter = field(default_factory=Counter)
 
+    @property
+    def accepted(self) -> int:
+        return len(self.good) + (self.fast.num_rows if self.fast is not None else 0)
+
+
+_KEY_COLUMNS = ["unit_id", "sex", "ethnicity_id", "religion_id"]
+
+
+def fast_keys(table) -> Counter:
+    """The rollup keys (see BatchChecker) of an Arrow table of accepted rows, counted."""
+    if table is None or table.num_rows == 0:
+        return Counter()
+    keys = pa.table({
+        **{c: table.column(c) for c in _KEY_COLUMNS},
+        "born": pc.year(table.column("date_of_birth")), "party": pc.is_valid(table.column("party_joined_on")),
+        "year": pc.year(table.column("admitted_on")), "month": pc.month(table.column("admitted_on")),
+    })  # fmt: skip
+    names = keys.column_names
+    grouped = keys.group_by(names).aggregate([([], "count_all")])
+    columns = [grouped.column(c).to_pylist() for c in names]
+    return Counter(dict(zip(zip(*columns, strict=True), grouped.column("count_all").to_pylist(), strict=True)))
+
 
 def count_new(keys, facets: Counter, events: Counter, sign: int = 1) -> None:
-    """Add what new active members count in, by their rollup keys, to per-branch dashboard counts:
-    the (dim, key) pairs `rollups.facet_keys` gives a member and the admission event, as
-    `rollups.on_created` adds them (the importer adds the ancestors). Keys are summed first, so
-    facet_keys runs once per distinct member profile of a branch, not once per row."""
+    """Add what new active members count in, by their rollup keys (an iterable, or a Counter of
+    keys), to per-branch dashboard counts: the (dim, key) pairs `rollups.facet_keys` gives a member
+    and the admission event, as `rollups.on_created` adds them (the importer adds the ancestors).
+    Keys are summed first, so facet_keys runs once per distinct member profile of a branch."""
+    counts = keys if isinstance(keys, Counter) else Counter(keys)
     profiles: Counter = Counter()
-    for unit_id, sex, eth, rel, born, party, year, month in keys:
-        profiles[(unit_id, sex, eth, rel, born, party)] += sign
-        events[(unit_id, year, month, "admitted")] += sign
+    for (unit_id, sex, eth, rel, born, party, year, month), n in counts.items():
+        profiles[(unit_id, sex, eth, rel, born, party)] += sign * n
+        events[(unit_id, year, month, "admitted")] += sign * n
     for (unit_id, sex, eth, rel, born, party), n in profiles.items():
         member = {
             "status": ACTIVE, "sex": sex, "ethnicity_id": eth, "religion_id": rel, "date_of_birth": date(born, 1, 1),
@@ -240,9 +275,10 @@ class BatchChecker:
 
     def __init__(
         self, *, checker: RowChecker, order: list[int], fields: list[str], delimiter: str, text: bool,
-        member_tail: str = "", record_tail: str = "",
+        member_tail: str = "", record_tail: str = "", columnar: ColumnarChecker | None = None,
     ):  # fmt: skip
         self.checker = checker
+        self.columnar = columnar
         self.order = order
         self.fields = fields
         self.delimiter = delimiter
@@ -254,16 +290,65 @@ class BatchChecker:
         self._iso: dict[date, str] = {}
 
     def __call__(self, data: bytes, first_row: int) -> Checked:
+        if self.columnar is not None:
+            try:
+                fast, slow, blank = self.columnar(data, first_row)
+            except Fallback:
+                pass  # a batch the columnar reader cannot map line for line: row by row
+            else:
+                return self._with_fast(fast, slow, data, first_row, fast.num_rows)
         out = Checked()
+        records = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), delimiter=self.delimiter)
+        self._check_rows(enumerate(records, first_row + 1), out, set())
+        count_new((g[3] for g in out.good), out.facets, out.events)
+        return out
+
+    def _with_fast(self, fast, slow: list, data: bytes, first_row: int, read: int) -> Checked:
+        """The columnar pass's answer completed: its leftover rows checked row by row, a CCCD
+        accepted in both kept only where it first appears, the dashboard counts of both."""
+        out = Checked(read=read, fast=fast)
+        if slow:
+            self._check_rows(slow, out, set())
+        if out.good and fast.num_rows:
+            cids = fast.column("citizen_id")
+            twice = pc.is_in(cids, value_set=pa.array([g[1] for g in out.good], pa.string()))
+            if pc.any(twice).as_py():
+                first = dict(
+                    zip(
+                        pc.filter(cids, twice).to_pylist(),
+                        pc.filter(fast.column("_row"), twice).to_pylist(),
+                        strict=True,
+                    )
+                )
+                drop = set()
+                for g in list(out.good):
+                    fast_row = first.get(g[1])
+                    if fast_row is None:
+                        continue
+                    later = g if g[0] > fast_row else None
+                    if later is None:  # the row-by-row one came first: the columnar one goes
+                        drop.add(fast_row)
+                        cells = _cells_of(data, first_row, {fast_row}, self.delimiter)[fast_row]
+                        out.rejected.append((fast_row, cells, _twice(g[1])))
+                    else:
+                        out.good.remove(g)
+                        out.rejected.append(
+                            (g[0], _cells_of(data, first_row, {g[0]}, self.delimiter)[g[0]], _twice(g[1]))
+                        )
+                if drop:
+                    out.fast = fast = fast.filter(
+                        pc.invert(pc.is_in(fast.column("_row"), value_set=pa.array(sorted(drop))))
+                    )
+        count_new(fast_keys(fast) + Counter(g[3] for g in out.good), out.facets, out.events)
+        return out
+
+    def _check_rows(self, records, out: Checked, seen: set[str]) -> None:
+        """Check (row number, cells) pairs with RowChecker into `out`; `seen`: the CCCDs accepted so far."""
         good, rejected = out.good, out.rejected
         fields, pick, width, order = self.fields, self.pick, self.width, self.order
         check = self.checker.check_row
         text = self.text
-        seen: set[str] = set()
-        row_no = first_row
-        records = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), delimiter=self.delimiter)
-        for cells in records:
-            row_no += 1
+        for row_no, cells in records:
             if not any(cells):
                 continue  # a blank line
             out.read += 1
@@ -274,7 +359,7 @@ class BatchChecker:
                 continue
             cid = clean[CITIZEN_ID]
             if cid in seen:
-                rejected.append((row_no, cells, f"citizen_id: Số CCCD {cid} xuất hiện hai lần trong tệp."))
+                rejected.append((row_no, cells, _twice(cid)))
                 continue
             seen.add(cid)
             unit_id, sex, eth, rel, born, party, admitted = _ROLLUP(clean)
@@ -284,8 +369,6 @@ class BatchChecker:
                 good.append((row_no, cid, (self._line(clean) + self.member_tail, record), key))
             else:
                 good.append((row_no, cid, clean, key))
-        count_new((g[3] for g in good), out.facets, out.events)
-        return out
 
     def _date(self, day: date) -> str:
         iso = self._iso.get(day)
@@ -319,6 +402,10 @@ class BatchChecker:
         return line
 
 
+def _twice(cid: str) -> str:
+    return f"citizen_id: Số CCCD {cid} xuất hiện hai lần trong tệp."
+
+
 _WORKER: BatchChecker | None = None
 
 
@@ -332,10 +419,11 @@ def _worker_check(data: bytes, first_row: int) -> Checked:
 
 
 def default_workers() -> int:
-    """Checking processes: on PostgreSQL one per core, up to 2 (the database needs the rest)."""
-    if not is_postgres() or "fork" not in multiprocessing.get_all_start_methods():
-        return 0
-    return max(1, min(2, (os.cpu_count() or 1)))
+    """Checking processes: none. The columnar pass checks a batch in a fraction of the time the
+    database takes to store it, and one checking thread beside the writer keeps both cores busy;
+    `workers` > 0 forks processes (each with a copy of the checker) for files the columnar pass
+    cannot take."""
+    return 0
 
 
 def _checked_batches(handle, offset: int, row: int, batch: int, check: BatchChecker, workers: int):
@@ -346,9 +434,18 @@ def _checked_batches(handle, offset: int, row: int, batch: int, check: BatchChec
     """
     source = _records(handle, offset, batch)
     if workers <= 0:
-        for data, n, end in source:
-            yield check(data, row), data, row, row + n, end
-            row += n
+        # One batch is checked in a thread while the one before is written: Arrow's kernels and
+        # the database round trips release the GIL, so checking and COPY overlap on two cores.
+        with ThreadPoolExecutor(1, thread_name_prefix="import-check") as pool:
+            ahead = None
+            for data, n, end in source:
+                job = (pool.submit(check, data, row), data, row, row + n, end)
+                row += n
+                if ahead is not None:
+                    yield (ahead[0].result(), *ahead[1:])
+                ahead = job
+            if ahead is not None:
+                yield (ahead[0].result(), *ahead[1:])
         return
     with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(check,)) as pool:
         pending: deque = deque()
@@ -377,26 +474,60 @@ class _Sink:
     text: bool
     member_columns: str = ""
     record_columns: str = ""
+    member_consts: tuple = ()  # the model defaults every row gets after the columns written
+    record_consts: tuple = ()
+    reason: str = ""
     chains: rollups.Chains = field(default_factory=rollups.Chains)
 
+    def csv_tables(self, fast, ids: list[int]):
+        """The Arrow tables of the columnar pass's rows, as COPY … (FORMAT csv) writes them:
+        members (id, ROW_COLUMNS, defaults) and their one "active" status record each."""
+        n = fast.num_rows
+        id_column = pa.array(ids, pa.int64())
+        members = pa.table({
+            "id": id_column, **{c: fast.column(c) for c in ROW_COLUMNS}, **_const_columns(self.member_consts, n),
+        })  # fmt: skip
+        records = pa.table({
+            "member_id": id_column, "status": pa.repeat(pa.scalar(ACTIVE), n), "previous_status": pa.repeat(pa.scalar(""), n),
+            "effective_on": fast.column("admitted_on"), "decision_number": fast.column("admission_decision_number"),
+            "reason": pa.repeat(pa.scalar(self.reason), n),
+            "actor_id": pa.repeat(pa.scalar(self.actor_id, pa.int64()), n),
+            **_const_columns(self.record_consts, n),
+        })  # fmt: skip
+        return members, records
 
-def _copy_spec(model, columns: list[str]) -> tuple[str, str]:
-    """(the COPY column list, the text of the model defaults every row gets after `columns`)."""
+
+def _const_columns(consts: tuple, n: int) -> dict:
+    """Constant columns for a CSV COPY: text as COPY reads it (JSON for dicts and lists), NULL for None."""
+    out = {}
+    for i, value in enumerate(consts):
+        if value is None:
+            out[f"k{i}"] = pa.nulls(n, pa.string())
+        elif value is True or value is False:
+            out[f"k{i}"] = pa.repeat(pa.scalar(value), n)
+        else:
+            out[f"k{i}"] = pa.repeat(pa.scalar(json.dumps(value) if isinstance(value, dict | list) else str(value)), n)
+    return out
+
+
+def _copy_spec(model, columns: list[str]) -> tuple[str, str, tuple]:
+    """(the COPY column list, the text of the model defaults every row gets after `columns`, those defaults)."""
     writer = TableWriter(model, columns)
     names = ", ".join(connection.ops.quote_name(c) for c in [*columns, *writer.const_names])
-    return names, "".join("\t" + copy_text(v) for v in writer.const_values)
+    return names, "".join("\t" + copy_text(v) for v in writer.const_values), writer.const_values
 
 
 def import_csv(
     path: str | Path,
     *,
     unit: Unit | str,
-    batch: int = 20_000,
+    batch: int = 50_000,
     checkpoint: str | Path | None = None,
     resume: bool = False,
     dry_run: bool = False,
     first_load: bool = False,
     workers: int | None = None,
+    columnar: bool = True,
     actor: Any = None,
     today: date | None = None,
     progress: Callable[[str], None] | None = None,
@@ -404,6 +535,7 @@ def import_csv(
 ) -> ImportReport:
     """Import the members of a CSV file into `unit`'s branches. See the module docstring.
 
+    `columnar=False` checks every row with RowChecker alone (the tests compare the two).
     `fail_after_batches` is for tests: raise Interrupted after that many committed batches.
     """
     say = progress or (lambda _msg: None)
@@ -457,12 +589,17 @@ def import_csv(
         sink = _Sink(unit=unit, actor_id=actor_id, source=path.name, report=report, text=text)
         record_tail = ""
         if text:
-            sink.member_columns, member_tail = _copy_spec(Member, MEMBER_ROW_COLUMNS)
-            sink.record_columns, record_consts = _copy_spec(MemberStatusRecord, RECORD_COLUMNS)
+            sink.member_columns, member_tail, sink.member_consts = _copy_spec(Member, MEMBER_ROW_COLUMNS)
+            sink.record_columns, record_consts, sink.record_consts = _copy_spec(MemberStatusRecord, RECORD_COLUMNS)
             record_tail = f"{copy_text(reason)}\t{copy_text(actor_id)}{record_consts}"
+        sink.reason = reason
+        row_checker = RowChecker(unit=unit, today=today)
         check = BatchChecker(
-            checker=RowChecker(unit=unit, today=today), order=order, fields=fields, delimiter=delimiter, text=text,
+            checker=row_checker, order=order, fields=fields, delimiter=delimiter, text=text,
             member_tail=member_tail if text else "", record_tail=record_tail,
+            columnar=ColumnarChecker(
+                checker=row_checker, order=order, fields=fields, delimiter=delimiter, width=len(header_cells)
+            ) if columnar else None,
         )  # fmt: skip
 
         if dry_run:
@@ -514,8 +651,11 @@ def import_csv(
             if seen_table:
                 with connection.cursor() as cursor:
                     cursor.execute(f"DROP TABLE IF EXISTS {seen_table}")
-            if indexes:
-                _restore_indexes(indexes, state, cp_path, say)
+            try:
+                _add_pending_rollups(state, cp_path, say)
+            finally:
+                if indexes:
+                    _restore_indexes(indexes, state, cp_path, say)
         report.seconds = time.monotonic() - started
         report.read, report.imported, report.rejected = state.read, state.imported, state.rejected
     return report
@@ -533,9 +673,35 @@ def _drop_indexes(state: Checkpoint, cp_path: Path, say) -> list[SecondaryIndexe
         for ix in indexes:
             ix.drop()
     state.dropped = {ix.table: ix.state() for ix in indexes}
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(Member._meta.db_table)}")
+        state.rollups_from = cursor.fetchone()[0]
     state.save(cp_path)
     say(f"Lần nạp đầu: đã bỏ chỉ mục phụ và khóa ngoại, sẽ dựng lại khi xong ({time.monotonic() - started:.1f}s).")
     return indexes
+
+
+def _add_pending_rollups(state: Checkpoint, cp_path: Path, say) -> None:
+    """A first load's dashboards and MemberStat, added once for every member it wrote (ids from
+    `state.rollups_from` on: nobody else registers members during a first load)."""
+    if state.rollups_from is None:
+        return
+    started = time.monotonic()
+    say("Cộng số liệu bảng điều khiển…")
+    table = connection.ops.quote_name(Member._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT MAX(id) FROM {table}")
+        last = cursor.fetchone()[0]
+        if last is not None and last >= state.rollups_from:
+            rollups.load_added(state.rollups_from, last)
+            cursor.execute(
+                f"SELECT unit_id, status, COUNT(*) FROM {table} WHERE id BETWEEN %s AND %s GROUP BY unit_id, status",
+                [state.rollups_from, last],
+            )
+            add_member_stats(Counter({(unit_id, status): n for unit_id, status, n in cursor.fetchall()}))
+    state.rollups_from = None
+    state.save(cp_path)
+    say(f"  xong số liệu ({time.monotonic() - started:.1f}s)")
 
 
 def _restore_indexes(indexes: list[SecondaryIndexes], state: Checkpoint, cp_path: Path, say) -> None:
@@ -595,29 +761,40 @@ def _run_batch(
     checked: Checked, data, first_row, header_cells, delimiter, state, errors_writer, sink: _Sink, *, dry_run,
     seen_table,
 ) -> None:  # fmt: skip
-    good = checked.good
+    good, fast = checked.good, checked.fast
     rejected = list(checked.rejected)
+    fast_cids = fast.column("citizen_id") if fast is not None else pa.array([], pa.string())
     # The unique index on citizen_id finds CCCDs already on record, so a write is first tried
     # without asking (most batches of a migration have none); if it fails, the batch is written
     # again less the CCCDs found on record, and once more if a concurrent registration interferes.
     for attempt in (1, 2, 3):
         ask = dry_run or attempt > 1
-        on_record = _on_record([g[1] for g in good], seen_table) if ask else set()
-        writable = [g for g in good if g[1] not in on_record] if on_record else good
+        on_record = _on_record(fast_cids.to_pylist() + [g[1] for g in good], seen_table) if ask else set()
+        writable, fast_w, fast_again = good, fast, None
+        if on_record:
+            writable = [g for g in good if g[1] not in on_record]
+            if fast is not None:
+                mask = pc.is_in(fast_cids, value_set=pa.array(sorted(on_record), pa.string()))
+                fast_w, fast_again = fast.filter(pc.invert(mask)), fast.filter(mask)
         try:
             with transaction.atomic():
                 if dry_run:
-                    _remember(seen_table, [g[1] for g in writable])
+                    _remember(seen_table, [g[1] for g in writable] + _cids(fast_w))
                 else:
-                    _write(writable, sink, checked, [g[3] for g in good if g[1] in on_record])
+                    not_written = Counter(g[3] for g in good if g[1] in on_record) + fast_keys(fast_again)
+                    _write(writable, fast_w, sink, checked, not_written, state)
             break
         except IntegrityError:
             if attempt == 3:
                 raise
     if on_record:
-        again = [g for g in good if g[1] in on_record]
-        cells = _cells_of(data, first_row, {g[0] for g in again}, delimiter)
-        for row_no, cid, _, _ in again:
+        again = [(g[0], g[1]) for g in good if g[1] in on_record]
+        if fast_again is not None:
+            again += zip(
+                fast_again.column("_row").to_pylist(), fast_again.column("citizen_id").to_pylist(), strict=True
+            )
+        cells = _cells_of(data, first_row, {row_no for row_no, _ in again}, delimiter)
+        for row_no, cid in again:
             rejected.append((
                 row_no, cells.get(row_no, []),
                 f"citizen_id: Số CCCD {cid} đã có hồ sơ đoàn viên (hoặc xuất hiện ở dòng trước trong tệp): "
@@ -628,8 +805,12 @@ def _run_batch(
     for row_no, cells, reasons in rejected:
         errors_writer.writerow([row_no, *(cells + [""] * (ncols - len(cells)))[:ncols], reasons])
     state.read += checked.read
-    state.imported += len(writable)
+    state.imported += len(writable) + (fast_w.num_rows if fast_w is not None else 0)
     state.rejected += len(rejected)
+
+
+def _cids(table) -> list[str]:
+    return table.column("citizen_id").to_pylist() if table is not None else []
 
 
 def _remember(table: str, numbers: list[str]) -> None:
@@ -639,33 +820,60 @@ def _remember(table: str, numbers: list[str]) -> None:
         cursor.executemany(f"INSERT INTO {table} (citizen_id) VALUES (%s)", [(n,) for n in numbers])
 
 
-def _write(writable: list, sink: _Sink, checked: Checked, not_written: list[tuple]) -> None:
-    """One batch's valid rows, their status records, MemberStat, the dashboards and an audit entry.
-    `not_written`: the rollup keys of the batch's good rows found on record after all."""
-    if not writable:
+def _write(writable: list, fast, sink: _Sink, checked: Checked, not_written: Counter, state: Checkpoint) -> None:
+    """One batch's valid rows (`fast`: the columnar pass's, an Arrow table; `writable`: the others),
+    their status records, MemberStat, the dashboards and an audit entry. `not_written`: the
+    rollup keys of the batch's accepted rows found on record after all."""
+    n_fast = fast.num_rows if fast is not None else 0
+    if not writable and not n_fast:
         return
-    ids = reserve_member_ids(len(writable))
+    ids = reserve_member_ids(n_fast + len(writable))
+    if writable and n_fast:  # ids follow the rows' order in the file
+        rows = fast.column("_row").to_pylist() + [g[0] for g in writable]
+        by_row = sorted(range(len(rows)), key=rows.__getitem__)
+        placed = [0] * len(rows)
+        for member_id, position in zip(ids, by_row, strict=True):
+            placed[position] = member_id
+        fast_ids, slow_ids = placed[:n_fast], placed[n_fast:]
+    else:
+        fast_ids, slow_ids = ids[:n_fast], ids[n_fast:]
     if sink.text:
         q = connection.ops.quote_name
+        member_t, record_t = q(Member._meta.db_table), q(MemberStatusRecord._meta.db_table)
         with connection.cursor() as cursor, connection.wrap_database_errors:  # psycopg's errors as Django's
             raw = cursor.cursor
-            with raw.copy(f"COPY {q(Member._meta.db_table)} ({sink.member_columns}) FROM STDIN") as copy:
-                copy.write("".join([f"{i}\t{g[2][0]}\n" for i, g in zip(ids, writable, strict=True)]))
-            with raw.copy(f"COPY {q(MemberStatusRecord._meta.db_table)} ({sink.record_columns}) FROM STDIN") as copy:
-                copy.write("".join([f"{i}\t{g[2][1]}\n" for i, g in zip(ids, writable, strict=True)]))
+            if n_fast:
+                members, records = sink.csv_tables(fast, fast_ids)
+                with raw.copy(f"COPY {member_t} ({sink.member_columns}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(_csv_bytes(members))
+                with raw.copy(f"COPY {record_t} ({sink.record_columns}) FROM STDIN (FORMAT csv)") as copy:
+                    copy.write(_csv_bytes(records))
+            if writable:
+                with raw.copy(f"COPY {member_t} ({sink.member_columns}) FROM STDIN") as copy:
+                    copy.write("".join([f"{i}\t{g[2][0]}\n" for i, g in zip(slow_ids, writable, strict=True)]))
+                with raw.copy(f"COPY {record_t} ({sink.record_columns}) FROM STDIN") as copy:
+                    copy.write("".join([f"{i}\t{g[2][1]}\n" for i, g in zip(slow_ids, writable, strict=True)]))
     else:
         load = MemberLoad(actor_id=sink.actor_id, columns=MEMBER_ROW_COLUMNS, incremental=True, dashboards=False)
         reason = f"{REASON} {sink.source}"[:200]
         with load:
-            for member_id, (_, _, clean, _) in zip(ids, writable, strict=True):
+            cleans = (table_rows(fast) if n_fast else []) + [g[2] for g in writable]
+            for member_id, clean in sorted(zip(fast_ids + slow_ids, cleans, strict=True), key=itemgetter(0)):
                 load.add((member_id, *clean), ((ACTIVE, "", clean[ADMITTED], clean[DECISION], reason),))
         load.finish()
-    _add_rollups(checked, not_written, sink, stats=sink.text)
+    if state.rollups_from is None:
+        _add_rollups(checked, not_written, sink, stats=sink.text)
     AuditEvent.objects.create(
         actor_id=sink.actor_id, target_type="organisations.unit", target_id=sink.unit.pk, action="import_members",
-        summary=f"Nhập {vi_int(len(writable))} đoàn viên từ tệp {sink.source} (mã {ids[0]}–{ids[-1]})"[:300],
-        changes={"file": sink.source, "members": len(writable), "first_id": ids[0], "last_id": ids[-1]},
+        summary=f"Nhập {vi_int(len(ids))} đoàn viên từ tệp {sink.source} (mã {ids[0]}–{ids[-1]})"[:300],
+        changes={"file": sink.source, "members": len(ids), "first_id": ids[0], "last_id": ids[-1]},
     )  # fmt: skip
+
+
+def _csv_bytes(table) -> bytes:
+    out = pa.BufferOutputStream()
+    pv.write_csv(table, out, pv.WriteOptions(include_header=False, quoting_style="needed"))
+    return out.getvalue().to_pybytes()
 
 
 def _add_rollups(checked: Checked, not_written: list[tuple], sink: _Sink, *, stats: bool) -> None:

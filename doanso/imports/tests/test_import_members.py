@@ -306,3 +306,8 @@ def test_first_load_rebuilds_what_it_dropped(cast, tmp_path):
     assert Member.objects.filter(citizen_id__in=[r[4] for r in rows]).count() == 11 + 1  # and the one on record
     assert [e["Dòng"] for e in errors_of(path)] == ["9"]
     stats_exact()
+    # a first load adds the dashboards once at the end (the interrupted part when it stopped)
+    assert json.loads((tmp_path / "f.csv.checkpoint.json").read_text())["rollups_from"] is None
+    after = rollup_snapshot()
+    rollups.dashboards_recount()
+    assert rollup_snapshot() == after
