@@ -38,8 +38,8 @@ from doanso.members.choices import MemberStatus, Position
 from . import rows as R
 from .rows import ROW_COLUMNS, RowChecker
 
-ACTIVE = MemberStatus.ACTIVE.value
 _BAD = object()  # a value the columnar pass does not accept (RowChecker will say why, or accept it)
+_MISSING = object()
 _MEMO_LIMIT = 50_000  # distinct values remembered per column across batches (names: R._name caches them)
 
 # Text already clean: printable characters of the Latin and Vietnamese ranges (no U+00A0, no
@@ -79,20 +79,16 @@ class ColumnarChecker:
         self.names = [f"c{i}" for i in range(width)]
         self.column_of = {f: f"c{i}" for i, f in zip(order, fields, strict=True)}
         self.delimiter = delimiter
-        self.today = checker.today
         self.memo: dict[str, dict] = {}
-        prefixes = sorted(vn.CCCD_PROVINCES_2016)
-        self.prefixes = pa.array(prefixes)
+        self.prefixes = pa.array(sorted(vn.CCCD_PROVINCES_2016))
 
     # -- per distinct value
     def _distinct(self, table: pa.Table, field: str, fn, types: list[pa.DataType]) -> list[pa.Array]:
         """fn(value) for every row of `field` ("" … as read; None when the file has no such
-        column), computed once per distinct value: n_out arrays, with null where fn gave _BAD in
-        the first one, then whether fn accepted the value. fn answers a tuple of len(types) values,
-        or _BAD."""
+        column), computed once per distinct value: one array per type in `types` (null where fn
+        gave _BAD), then whether fn accepted the value. fn answers a tuple of len(types) values,
+        or _BAD. Names are not memoised here: R._name caches them."""
         memo = self.memo.setdefault(field, {}) if field != "full_name" else {}
-        if len(memo) > _MEMO_LIMIT:
-            memo.clear()
         name = self.column_of.get(field)
         n = table.num_rows
         if name is None:
@@ -104,7 +100,14 @@ class ColumnarChecker:
             return [pa.repeat(pa.scalar(v, t), n) for v, t in zip(got, types, strict=True)] + [
                 pa.repeat(pa.scalar(True), n)
             ]
-        column = table.column(name).combine_chunks().dictionary_encode()
+        return self._per_value(table.column(name).combine_chunks(), memo, fn, types)
+
+    @staticmethod
+    def _per_value(column: pa.Array, memo: dict, fn, types: list[pa.DataType]) -> list[pa.Array]:
+        """_distinct over an array: fn once per distinct non-null value (memoised), nulls stay null."""
+        if len(memo) > _MEMO_LIMIT:
+            memo.clear()
+        column = column.dictionary_encode()
         values = column.dictionary.to_pylist()
         outs: list[list] = [[] for _ in types]
         ok = []
@@ -133,7 +136,7 @@ class ColumnarChecker:
         return _BAD if message else derived
 
     def _date_fn(self, field: str):
-        checker, today = self.checker, self.today
+        checker, today = self.checker, self.checker.today
 
         def fn(value):
             if not value:
@@ -148,9 +151,7 @@ class ColumnarChecker:
         return fn
 
     def _sex(self, value):
-        if not value:
-            return _BAD
-        sex = R._SEX.get(value) or R._SEX.get(R._folded(value))
+        sex = self.checker.sex_of(value) if value else None
         return _BAD if sex is None else (sex,)
 
     def _code_fn(self, table: dict, default: str):
@@ -165,11 +166,8 @@ class ColumnarChecker:
     def _ward(self, value):
         if not value:
             return (None,)
-        try:
-            ward = int(float(value.strip()))
-        except (ValueError, OverflowError):
-            return _BAD
-        return (ward,) if ward in self.checker.wards else _BAD
+        ward = self.checker.ward_of(value)
+        return _BAD if ward is None else (ward,)
 
     def _email(self, value):
         email = R._text(value)
@@ -180,7 +178,7 @@ class ColumnarChecker:
     def _position(self, value):
         if not value:
             return (Position.MEMBER.value,)
-        position = R._POSITIONS.get(value) or R._POSITIONS.get(R._folded(value))
+        position = self.checker.position_of(value)
         return _BAD if position is None else (position,)
 
     def _flag(self, value):
@@ -188,10 +186,13 @@ class ColumnarChecker:
         return _BAD if flag is None else (flag,)
 
     def _branch(self, value):
-        if not value:
-            return _BAD
-        branch = self.checker.branches.get(value.strip().lower())
+        branch = self.checker.branch(value) if value else None
         return _BAD if branch is None else branch.placement
+
+    def _age_window(self, day):
+        """(lowest, highest) admission age of the rule set in force on an admission day."""
+        rules = self.checker.rules_on(day)
+        return rules.admission_min_age, rules.admission_max_age
 
     def _cached_text_fn(self, field: str):
         limit = R._MAX[field]
@@ -364,10 +365,10 @@ class ColumnarChecker:
         issued, admitted, party = out["citizen_id_issued_on"], out["admitted_on"], out["party_joined_on"]
         need(pc.fill_null(pc.greater_equal(issued, dob), True))
         age = _age(dob, admitted)
-        low, high, _ = self._distinct_dates(admitted)
+        low, high, _ = self._per_value(admitted, self.memo.setdefault("_rules", {}), self._age_window, [INT, INT])
         need(pc.fill_null(pc.and_(pc.greater_equal(age, low), pc.less_equal(age, high)), False))
         need(pc.fill_null(pc.greater_equal(_age(dob, party), 18), True))
-        out["status"] = pa.repeat(pa.scalar(ACTIVE), n)
+        out["status"] = pa.repeat(pa.scalar(MemberStatus.ACTIVE.value), n)
         out["status_since"] = admitted
         ok = pc.fill_null(ok, False)
         # within the batch, a CCCD seen twice goes row by row (RowChecker's order decides)
@@ -383,24 +384,6 @@ class ColumnarChecker:
             cells = table.take(pa.array(rest, pa.int64())).to_pylist()
             slow = [(first_row + 1 + i, [row[name] for name in self.names]) for i, row in zip(rest, cells, strict=True)]
         return good, slow, pc.sum(pc.cast(blank, pa.int64())).as_py() or 0
-
-    def _distinct_dates(self, admitted: pa.Array) -> tuple[pa.Array, pa.Array, None]:
-        """(lowest, highest) admission age of the rule set in force on each admission day."""
-        memo = self.memo.setdefault("_rules", {})
-        encoded = admitted.dictionary_encode()
-        lows, highs = [], []
-        for day in encoded.dictionary.to_pylist():
-            got = memo.get(day)
-            if got is None:
-                rules = self.checker.rules_on(day)
-                got = memo[day] = (rules.admission_min_age, rules.admission_max_age)
-            lows.append(got[0])
-            highs.append(got[1])
-        idx = encoded.indices
-        return pc.take(pa.array(lows, pa.int64()), idx), pc.take(pa.array(highs, pa.int64()), idx), None
-
-
-_MISSING = object()
 
 
 def table_rows(table: pa.Table) -> list[tuple]:

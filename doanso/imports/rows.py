@@ -330,6 +330,22 @@ class RowChecker:
     def branch(self, code: Any) -> Branch | None:
         return self.branches.get(str(code).strip().lower())
 
+    # -- one cell (not empty) → its value, or None when it is not one; the columnar pass uses these too
+    @staticmethod
+    def sex_of(value: Any) -> str | None:
+        return _SEX.get(value) or _SEX.get(_folded(str(value)))
+
+    def ward_of(self, value: Any) -> int | None:
+        try:
+            ward = int(float(str(value).strip()))
+        except (ValueError, OverflowError):  # "abc", "nan", "inf"
+            return None
+        return ward if ward in self.wards else None
+
+    @staticmethod
+    def position_of(value: Any) -> str | None:
+        return _POSITIONS.get(value) or _POSITIONS.get(_folded(str(value)))
+
     def _date(self, value: Any) -> date | None:
         if type(value) is str:
             return _parse_date_text(value, self._pivot)
@@ -392,7 +408,7 @@ class RowChecker:
         if raw_sex is None or raw_sex == "":
             bad("sex", _required("sex"))
         else:
-            sex = _SEX.get(raw_sex) or _SEX.get(_folded(str(raw_sex)))
+            sex = self.sex_of(raw_sex)
             if sex is None:
                 bad("sex", "Giới tính: chỉ nhận Nam hoặc Nữ.")
         # citizen id
@@ -432,13 +448,9 @@ class RowChecker:
             value = get(field)
             ward = None
             if value is not None and value != "":
-                try:
-                    ward = int(float(str(value).strip()))
-                except (ValueError, OverflowError):  # "abc", "nan", "inf"
-                    ward = -1
-                if ward not in self.wards:
+                ward = self.ward_of(value)
+                if ward is None:
                     bad(field, f"Xã/phường “{value}” không có trong danh mục.")
-                    ward = None
             wards.append(ward)
         # legacy id, issue date
         legacy = _text(get("legacy_id_9"))
@@ -465,7 +477,7 @@ class RowChecker:
         value = get("position")
         position = Position.MEMBER.value
         if value is not None and value != "":
-            position = _POSITIONS.get(value) or _POSITIONS.get(_folded(str(value)))
+            position = self.position_of(value)
             if position is None:
                 bad("position", "Chức vụ Đoàn không hợp lệ.")
         flags = []
@@ -501,7 +513,7 @@ class RowChecker:
         if value is None or value == "":
             bad("branch_code", "Mã chi đoàn: không được để trống.")
         else:
-            branch = self.branches.get(str(value).strip().lower())
+            branch = self.branch(value)
             if branch is None:
                 bad(
                     "branch_code",

@@ -4,7 +4,8 @@
 whole records, checks every row (as `rows.RowChecker` does), refuses CCCDs repeated in the file or
 already on record, and writes each batch's valid rows in one transaction per batch: the members
 (one "active" status record each), MemberStat and the dashboard rollups (MemberFacet, MemberEvent,
-added from per-batch counts, so every committed batch leaves the figures exact). Rejected rows go
+added from per-batch counts, so every committed batch leaves the figures exact; a first load adds
+them once at the end, see below). Rejected rows go
 to `<file>.errors.csv` (row number, the row as read, the reasons). After each committed batch a
 small JSON checkpoint records where the next batch starts (byte offset, row number, counts, the
 error file's size), so an interruption loses at most the batch in flight and `resume=True`
@@ -17,8 +18,9 @@ per-person columns with vectorised tests of their plain form; every other row go
 `RowChecker.check_row`, which stays the one source of rules and messages (a batch Arrow cannot map
 line for line, e.g. a cell spanning lines, is checked row by row whole). On PostgreSQL the
 accepted rows are written with COPY … (FORMAT csv) straight from the Arrow table. One batch is
-checked in a thread while the one before is written, so checking and COPY overlap on two cores
-(`workers` > 0 instead forks checking processes). With `first_load=True` (the national migration
+checked in a thread while the one before is written, so checking and COPY overlap on two cores;
+`workers` > 0 instead forks that many checking processes (each with a copy of the checker), for
+files the columnar pass mostly cannot take. With `first_load=True` (the national migration
 into a register not yet in use) the secondary indexes and foreign keys of the member and
 status-record tables are dropped first and rebuilt (and so validated) at the end, and the
 dashboards and MemberStat are added once at the end, set-based, for every member from the first
@@ -320,21 +322,19 @@ class BatchChecker:
                         strict=True,
                     )
                 )
-                drop = set()
+                drop, losers = set(), []  # the later row of each pair: (row number, CCCD)
                 for g in list(out.good):
                     fast_row = first.get(g[1])
                     if fast_row is None:
                         continue
-                    later = g if g[0] > fast_row else None
-                    if later is None:  # the row-by-row one came first: the columnar one goes
+                    if g[0] < fast_row:  # the row-by-row one came first: the columnar one goes
                         drop.add(fast_row)
-                        cells = _cells_of(data, first_row, {fast_row}, self.delimiter)[fast_row]
-                        out.rejected.append((fast_row, cells, _twice(g[1])))
+                        losers.append((fast_row, g[1]))
                     else:
                         out.good.remove(g)
-                        out.rejected.append(
-                            (g[0], _cells_of(data, first_row, {g[0]}, self.delimiter)[g[0]], _twice(g[1]))
-                        )
+                        losers.append((g[0], g[1]))
+                cells = _cells_of(data, first_row, {row_no for row_no, _ in losers}, self.delimiter)
+                out.rejected += [(row_no, cells[row_no], _twice(cid)) for row_no, cid in losers]
                 if drop:
                     out.fast = fast = fast.filter(
                         pc.invert(pc.is_in(fast.column("_row"), value_set=pa.array(sorted(drop))))
@@ -416,14 +416,6 @@ def _worker_init(check: BatchChecker) -> None:
 
 def _worker_check(data: bytes, first_row: int) -> Checked:
     return _WORKER(data, first_row)
-
-
-def default_workers() -> int:
-    """Checking processes: none. The columnar pass checks a batch in a fraction of the time the
-    database takes to store it, and one checking thread beside the writer keeps both cores busy;
-    `workers` > 0 forks processes (each with a copy of the checker) for files the columnar pass
-    cannot take."""
-    return 0
 
 
 def _checked_batches(handle, offset: int, row: int, batch: int, check: BatchChecker, workers: int):
@@ -526,7 +518,7 @@ def import_csv(
     resume: bool = False,
     dry_run: bool = False,
     first_load: bool = False,
-    workers: int | None = None,
+    workers: int = 0,
     columnar: bool = True,
     actor: Any = None,
     today: date | None = None,
@@ -556,8 +548,6 @@ def import_csv(
     cp_path = Path(checkpoint) if checkpoint else Path(f"{path}.checkpoint.json")
     report = ImportReport(errors_path=str(errors_path), checkpoint_path=str(cp_path))
     text = is_postgres()
-    if workers is None:
-        workers = default_workers()
 
     with path.open("rb") as handle:
         head = handle.readline()

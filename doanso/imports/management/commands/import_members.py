@@ -27,14 +27,14 @@ class Command(BaseCommand):
             "của bảng đoàn viên trong khi nạp, dựng lại (và kiểm tra) khi xong; chỉ PostgreSQL",
         )  # fmt: skip
         parser.add_argument(
-            "--workers", type=int, default=None,
-            help="số tiến trình kiểm tra song song (mặc định: PostgreSQL 2, SQLite 0 = kiểm tra ngay trong tiến trình này)",
+            "--workers", type=int, default=0,
+            help="số tiến trình kiểm tra riêng (mặc định 0: kiểm tra trong một luồng của lệnh này, song song với ghi)",
         )  # fmt: skip
 
     def handle(self, *args, **opts):
         if opts["batch"] < 1:
             raise CommandError("--batch phải lớn hơn 0.")
-        if opts["workers"] is not None and opts["workers"] < 0:
+        if opts["workers"] < 0:
             raise CommandError("--workers không được âm.")
         say = self.stdout.write
         try:
