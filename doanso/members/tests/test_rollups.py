@@ -1,0 +1,48 @@
+"""The set-based rollups (`load_added`, summed up the tree level by level) against the per-unit recount."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from doanso.members import rollups
+from doanso.members.models import Member, MemberEvent, MemberFacet, MemberUnitChange
+from doanso.organisations.models import Unit
+
+pytestmark = pytest.mark.django_db
+
+
+def rows() -> dict:
+    facets = MemberFacet.objects.exclude(count=0).values_list("unit_id", "dim", "key", "count")
+    events = MemberEvent.objects.exclude(count=0).values_list("unit_id", "year", "month", "kind", "count")
+    return {("f", *r[:-1]): r[-1] for r in facets} | {("e", *r[:-1]): r[-1] for r in events}
+
+
+def test_members_on_every_level_are_summed_once(cast):
+    """Members straight on a commune that also has branches, on a province and on the root (counted
+    nowhere): a unit's rows then come both from its own members and from its children's."""
+    for key, unit in {"m_b111_1": "c11", "m_b112_1": "c11", "m_b211_2": "p2", "m_b221_0": "tw"}.items():
+        m = cast.members[key]
+        m.set_placement(cast.units[unit])
+        m.save()
+    m = cast.members["m_b122_0"]
+    MemberUnitChange.objects.create(
+        member=m, from_unit=cast.units["b111"], to_unit=m.unit, effective_on=date(2025, 9, 1)
+    )
+    rollups.dashboards_recount(Unit.objects.all())
+    per_unit = rows()
+    assert per_unit[("f", cast.units["c11"].pk, "status", "active")] == 6
+    assert per_unit[("f", cast.units["p2"].pk, "status", "active")] == 11  # one moved to the root
+    assert per_unit[("e", cast.units["c12"].pk, 2025, 9, "transfer_in")] == 1
+
+    rollups.dashboards_recount()
+    assert rows() == per_unit
+
+    # In two ranges, the second added to the rows the first wrote.
+    MemberFacet.objects.all().delete()
+    MemberEvent.objects.all().delete()
+    ids = sorted(Member.objects.values_list("pk", flat=True))
+    rollups.load_added(ids[0], ids[7])
+    rollups.load_added(ids[8], ids[-1])
+    assert rows() == {k: n for k, n in per_unit.items() if not k[-1].startswith("transfer")}
