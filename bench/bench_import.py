@@ -4,8 +4,8 @@ The scenario the command is for: a register with its organisation tree and (almo
 receives the country's members from one CSV. So this benchmark leaves the data set in
 DATABASE_URL alone and works in a scratch database on the same server (`<name>_importbench`,
 dropped at the end): migrate, `seed_demo --members 10000` (the national tree: 34 provinces,
-100,000 branches), then a CSV of BENCH_IMPORT_N rows (default 1,000,000) of valid, unique people
-spread over every branch of the country (`doanso.members.bulk.PersonFactory`), imported into the
+100,000 branches), then a CSV of BENCH_IMPORT_N rows (default 6,500,000: the national register) of
+valid, unique people spread over every branch of the country (`doanso.members.bulk.PersonFactory`), imported into the
 Central Committee with `--first-load` in a child process, workers and all. It checks that every
 row was imported and that MemberStat equals a recount, then measures the raw COPY of the same
 file into a bare temporary table of text columns (the baseline). Memory is the whole import's:
@@ -37,8 +37,8 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-a-secret-" + "x" * 40)
 
-N = int(os.environ.get("BENCH_IMPORT_N", "1000000"))  # BENCH_IMPORT_WORKERS: --workers (default: the command's)
-BATCH = int(os.environ.get("BENCH_IMPORT_BATCH", "50000"))
+N = int(os.environ.get("BENCH_IMPORT_N", "6500000"))  # BENCH_IMPORT_WORKERS: --workers (default: the command's)
+BATCH = int(os.environ.get("BENCH_IMPORT_BATCH", "10000"))
 HEADER = [
     "Họ và tên", "Ngày sinh", "Giới tính", "Số CCCD", "Dân tộc", "Tôn giáo", "Số điện thoại", "Nghề nghiệp",
     "hưởng lương", "Ngày vào Đoàn", "Số quyết định kết nạp", "education_general", "education_professional",

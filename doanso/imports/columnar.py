@@ -40,7 +40,7 @@ from .rows import ROW_COLUMNS, RowChecker
 
 _BAD = object()  # a value the columnar pass does not accept (RowChecker will say why, or accept it)
 _MISSING = object()
-_MEMO_LIMIT = 50_000  # distinct values remembered per column across batches (names: R._name caches them)
+_MEMO_LIMIT = 20_000  # distinct values remembered per column across batches (names: R._name caches them)
 
 # Text already clean: printable characters of the Latin and Vietnamese ranges (no U+00A0, no
 # soft hyphen), single spaces between words, nothing at either end. Python's isprintable() holds
@@ -186,8 +186,8 @@ class ColumnarChecker:
         return _BAD if flag is None else (flag,)
 
     def _branch(self, value):
-        branch = self.checker.branch(value) if value else None
-        return _BAD if branch is None else branch.placement
+        placement = self.checker.placement(value) if value else None
+        return _BAD if placement is None else placement
 
     def _age_window(self, day):
         """(lowest, highest) admission age of the rule set in force on an admission day."""

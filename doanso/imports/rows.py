@@ -59,9 +59,8 @@ from django.utils import timezone
 from doanso.core import vn
 from doanso.core.models import Ethnicity, Religion, RuleSet, Ward
 from doanso.core.rules import Rules
-from doanso.members.bulk import name_fields
 from doanso.members.choices import MemberStatus, Position
-from doanso.members.models import SCOPE_LEVELS, Member
+from doanso.members.models import SCOPE_LEVELS, Member, derived_name_fields
 from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 from doanso.organisations.models import Unit
 
@@ -109,7 +108,8 @@ def _required(field: str) -> str:
     return f"{_label(field)}: không được để trống."
 
 
-_cached_nfc = lru_cache(maxsize=65_536)(vn.nfc)
+# Cache sizes bound the national import's memory (~500 bytes an entry); see bench/README.md.
+_cached_nfc = lru_cache(maxsize=16_384)(vn.nfc)
 
 
 def _text(value: Any) -> str:
@@ -136,7 +136,7 @@ def _serial(n: float) -> date | None:
     return None
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)  # a century of days in one format, and then some
 def _parse_date_text(text: str, pivot: int) -> date | None:
     text = text.strip()
     try:
@@ -229,7 +229,7 @@ def _email_ok(email: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=20_000)
 def _name(raw: str) -> tuple[tuple, str]:
     """(derived name fields, error) for a raw name cell."""
     name = vn.nfc(raw)
@@ -241,7 +241,7 @@ def _name(raw: str) -> tuple[tuple, str]:
         return (), "Họ và tên: cần có ít nhất họ và tên (ví dụ: Nguyễn An)."
     if len(name) > _MAX["full_name"]:
         return (), f"Họ và tên: dài quá {_MAX['full_name']} ký tự."
-    return name_fields(name), ""
+    return derived_name_fields(name), ""  # cached here, not also in bulk.name_fields
 
 
 def _cccd_fast(number: str, dob: date, sex: str) -> bool:
@@ -256,14 +256,6 @@ def _cccd_fast(number: str, dob: date, sex: str) -> bool:
 # ---------------------------------------------------------------- the checker
 
 
-@dataclass(frozen=True)
-class Branch:
-    id: int
-    code: str
-    name: str
-    placement: tuple  # (unit_id, unit_path, scope1, scope2, scope3)
-
-
 class RowChecker:
     """See the module docstring. One per import: it loads the subtree's branches and code lists."""
 
@@ -272,16 +264,19 @@ class RowChecker:
         self.today = today or timezone.localdate()
         self.accept_unknown_prefix = accept_unknown_prefix
         self.warnings: list[str] = []
-        self.branches: dict[str, Branch] = {}
+        # Branch code (lower case) → where a member of it is placed: (unit_id, unit_path, scope1..3).
+        # The national table holds ~100,000 branches, so it keeps only that, its ancestor ids shared.
+        self.branches: dict[str, tuple] = {}
+        ancestors: dict[str, int] = {}
         rows = (
             Unit.objects.filter(path__startswith=unit.path, kind__in=MEMBER_HOLDING_KINDS, closed_on__isnull=True)
-            .values_list("pk", "code", "name", "path")
+            .values_list("pk", "code", "path")
             .iterator(chunk_size=10_000)
         )
-        for pk, code, name, path in rows:
-            ids = [int(p) for p in path.strip("/").split("/") if p]
+        for pk, code, path in rows:
+            ids = [ancestors.setdefault(p, int(p)) for p in path.strip("/").split("/") if p]
             scopes = tuple(ids[level] if len(ids) > level else None for level in range(1, SCOPE_LEVELS + 1))
-            self.branches[code.strip().lower()] = Branch(pk, code, name, (pk, path, *scopes))
+            self.branches[code.strip().lower()] = (pk, path, *scopes)
         self.ethnicities = self._code_list(
             (code, name, aliases) for code, name, aliases in Ethnicity.objects.values_list("code", "name", "aliases")
         )
@@ -327,7 +322,8 @@ class RowChecker:
             got = table.get(_folded(text))
         return got
 
-    def branch(self, code: Any) -> Branch | None:
+    def placement(self, code: Any) -> tuple | None:
+        """(unit_id, unit_path, scope1..3) of an open branch in scope with this code, or None."""
         return self.branches.get(str(code).strip().lower())
 
     # -- one cell (not empty) → its value, or None when it is not one; the columnar pass uses these too
@@ -509,12 +505,12 @@ class RowChecker:
             bad("party_joined_on", "Ngày vào Đảng không hợp lý (sau hôm nay hoặc trước 18 tuổi).")
         # branch
         value = get("branch_code")
-        branch = None
+        placement = None
         if value is None or value == "":
             bad("branch_code", "Mã chi đoàn: không được để trống.")
         else:
-            branch = self.branch(value)
-            if branch is None:
+            placement = self.placement(value)
+            if placement is None:
                 bad(
                     "branch_code",
                     f"Mã chi đoàn “{str(value).strip()}” không phải chi đoàn đang hoạt động thuộc {self.unit.name}.",
@@ -535,7 +531,7 @@ class RowChecker:
         if errors:
             return None, errors
         return (
-            *branch.placement, *derived, dob, sex, ethnicity, religion, citizen_id, issued,
+            *placement, *derived, dob, sex, ethnicity, religion, citizen_id, issued,
             texts["citizen_id_issued_place"], legacy, texts["hometown"], wards[0], texts["permanent_address"],
             wards[1], texts["current_address"], phone, email, texts["education_general"],
             texts["education_professional"], texts["political_theory"], texts["it_level"], texts["foreign_language"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
 from datetime import date
 
 import pytest
@@ -269,21 +270,23 @@ def test_worker_processes_check_as_the_importer_does(cast, tmp_path):
     assert results[0] == results[1]
 
 
+def schema() -> set:
+    """The indexes and constraints of the member and status-record tables (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN (%s, %s)",
+            [Member._meta.db_table, MemberStatusRecord._meta.db_table],
+        )
+        found = set(cursor.fetchall())
+        cursor.execute(
+            "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN (%s::regclass, %s::regclass)",
+            [Member._meta.db_table, MemberStatusRecord._meta.db_table],
+        )
+        return found | set(cursor.fetchall())
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="a first load drops PostgreSQL indexes")
 def test_first_load_rebuilds_what_it_dropped(cast, tmp_path):
-    def schema() -> set:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN (%s, %s)",
-                [Member._meta.db_table, MemberStatusRecord._meta.db_table],
-            )
-            found = set(cursor.fetchall())
-            cursor.execute(
-                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid IN (%s::regclass, %s::regclass)",
-                [Member._meta.db_table, MemberStatusRecord._meta.db_table],
-            )
-            return found | set(cursor.fetchall())
-
     full = schema()
     assert len(full) > 20
     rows = [person(i, cast.b111.code) for i in range(12)]
@@ -308,6 +311,44 @@ def test_first_load_rebuilds_what_it_dropped(cast, tmp_path):
     stats_exact()
     # a first load adds the dashboards once at the end (the interrupted part when it stopped)
     assert json.loads((tmp_path / "f.csv.checkpoint.json").read_text())["rollups_from"] is None
+    after = rollup_snapshot()
+    rollups.dashboards_recount()
+    assert rollup_snapshot() == after
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a first load drops PostgreSQL indexes")
+@pytest.mark.django_db(transaction=True)
+def test_first_load_rebuilds_indexes_on_a_second_connection(cast, tmp_path, monkeypatch):
+    """As the command runs it (outside a transaction), the index rebuild runs in a thread on its
+    own connection while the dashboards are added; a failure of the dashboards still leaves the
+    indexes rebuilt, and --resume adds the dashboards after all."""
+    from doanso.imports import stream
+
+    rebuilt_in = []
+    restore = stream._restore_indexes
+
+    def spy(*args, **kwargs):
+        rebuilt_in.append(threading.current_thread().name)
+        return restore(*args, **kwargs)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("dashboards broke")
+
+    monkeypatch.setattr(stream, "_restore_indexes", spy)
+    full = schema()
+    path = write(tmp_path / "f.csv", [person(i, cast.b111.code) for i in range(12)])
+    with monkeypatch.context() as patched:
+        patched.setattr(rollups, "load_added", broken)
+        with pytest.raises(RuntimeError, match="dashboards broke"):
+            import_csv(path, unit=cast.c11.code, batch=5, first_load=True)
+    assert rebuilt_in[0].startswith("import-indexes")  # not the importing thread
+    assert schema() == full
+    state = json.loads((tmp_path / "f.csv.checkpoint.json").read_text())
+    assert state["dropped"] is None and state["rollups_from"] is not None and state["imported"] == 12
+
+    import_csv(path, unit=cast.c11.code, batch=5, first_load=True, resume=True)
+    assert json.loads((tmp_path / "f.csv.checkpoint.json").read_text())["rollups_from"] is None
+    stats_exact()
     after = rollup_snapshot()
     rollups.dashboards_recount()
     assert rollup_snapshot() == after

@@ -207,7 +207,7 @@ def test_branch_must_be_an_open_branch_in_the_subtree(cast, frozen_today):
     from doanso.organisations.models import Unit
 
     checker = RowChecker(unit=cast.c11, today=TODAY)
-    assert checker.branch(cast.b111.code) is not None
+    assert checker.placement(cast.b111.code) is not None
     for code in (cast.b121.code, cast.c11.code, cast.p1.code, ""):  # other commune, not branches, empty
         _, errors = checker.check({**base(), "branch_code": code})
         assert [e.field for e in errors] == ["branch_code"], code

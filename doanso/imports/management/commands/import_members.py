@@ -19,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--unit", required=True, help="mã đơn vị nhận (tỉnh, xã, … hoặc chi đoàn)")
         parser.add_argument("--resume", action="store_true", help="tiếp tục sau lô cuối cùng đã ghi")
         parser.add_argument("--checkpoint", help="tệp điểm dừng (mặc định FILE.checkpoint.json)")
-        parser.add_argument("--batch", type=int, default=50_000, help="số dòng mỗi lô (mỗi lô một giao dịch)")
+        parser.add_argument("--batch", type=int, default=10_000, help="số dòng mỗi lô (mỗi lô một giao dịch)")
         parser.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra, không ghi gì vào cơ sở dữ liệu")
         parser.add_argument(
             "--first-load", action="store_true",
