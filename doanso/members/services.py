@@ -229,8 +229,10 @@ def _check_holding_unit(actor: Any, unit: Unit) -> None:
 def member_create(
     *, actor: Any, unit: Unit, data: dict[str, Any], accept_warnings: bool = False, note: str = ""
 ) -> Member:
+    # The unit as it is now (locked), not as the caller read it: a move or a closure since then
+    # changes where the member is placed and whether the branch may take members.
+    unit = Unit.objects.select_for_update().filter(pk=unit.pk).first() or unit
     _check_holding_unit(actor, unit)
-    Unit.objects.select_for_update().filter(pk=unit.pk).first()
     # A person already on record matters more than any other problem in the form.
     existing = (
         Member.objects.select_related("unit").filter(citizen_id=vn.clean_citizen_id(data.get("citizen_id"))).first()

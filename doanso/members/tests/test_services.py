@@ -267,6 +267,32 @@ def test_member_must_sit_in_an_open_branch(cast, acc):
     )
 
 
+def test_create_reads_the_unit_as_it_is_now(cast, acc):
+    """A Unit object read before a move or a closure: the member is placed and checked by the
+    unit's current row, not by the object the caller holds."""
+    from doanso.organisations.models import Unit
+    from doanso.organisations.services import unit_move
+
+    stale = Unit.objects.get(pk=cast.b112.pk)
+    unit_move(actor=acc.p1, unit=Unit.objects.get(pk=cast.b112.pk), new_parent=cast.c12, on=today())
+    moved = Unit.objects.get(pk=cast.b112.pk)
+    assert moved.path != stale.path
+    member = services.member_create(actor=acc.p1, unit=stale, data=member_data("Lâm Thị Thảo", sex="F"))
+    assert member.unit_path == moved.path
+    assert Member.objects.filter(unit=moved, unit_path__startswith=cast.c12.path).count() == cast.b112.members.count()
+    assert_rollups_exact()
+
+    spare = unit_create(actor=acc.c11, parent=cast.c11, code="T89-C11-9", name="Chi đoàn 9", kind=UnitKind.BRANCH)
+    stale = Unit.objects.get(pk=spare.pk)
+    unit_close(actor=acc.c11, unit=spare)
+    assert_refused(
+        ValidationError,
+        lambda: services.member_create(actor=acc.c11, unit=stale, data=member_data("Lê Văn Hùng")),
+        field="unit",
+        contains="đã giải thể",
+    )
+
+
 # ---------------------------------------------------------------- CCCD warnings and duplicates
 
 
