@@ -32,10 +32,13 @@ demo: setup
 	$(DJANGO) migrate --noinput
 	$(DJANGO) seed_demo --if-empty
 
-# The background-jobs worker (exports…) runs beside the web server and stops with it.
+# The background-jobs worker (exports…) runs beside the web server and stops with it. django-q2's
+# cluster can hang on a signal (django-q2 issues #66, #346): it gets 10 s, then SIGKILL.
 run: demo
 	@$(DJANGO) demo_logins --port $(PORT)
-	@$(DJANGO) qcluster & worker=$$!; trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
+	@$(DJANGO) qcluster & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; for i in $$(seq 20); do kill -0 $$worker 2>/dev/null || exit 0; sleep 0.5; done; \
+	      kill -9 $$worker 2>/dev/null' EXIT; \
 	$(DJANGO) runserver 127.0.0.1:$(PORT)
 
 test: setup browser
