@@ -683,14 +683,13 @@ def _finish_first_load(indexes: list[SecondaryIndexes], state: Checkpoint, cp_pa
     """A first load's dashboards and index rebuild, both done even if the other fails. On
     PostgreSQL, outside a transaction, the rebuild runs meanwhile on a second connection: the two
     read the member table and write different ones, so each gets a core."""
-    if not indexes:
-        _add_pending_rollups(state, cp_path, say)
-        return
-    if not is_postgres() or connection.in_atomic_block or state.rollups_from is None:
+    alongside = indexes and is_postgres() and not connection.in_atomic_block and state.rollups_from is not None
+    if not alongside:
         try:
             _add_pending_rollups(state, cp_path, say)
         finally:
-            _restore_indexes(indexes, state, cp_path, say)
+            if indexes:
+                _restore_indexes(indexes, state, cp_path, say)
         return
     with ThreadPoolExecutor(1, thread_name_prefix="import-indexes") as pool:
         rebuild = pool.submit(_restore_indexes, indexes, state, cp_path, say, close=True)

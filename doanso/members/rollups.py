@@ -342,8 +342,9 @@ def _add_up(cursor, leaf: str, keys: list[str], model, columns: list[str]) -> No
     q = connection.ops.quote_name
     table, unit_t = q(model._meta.db_table), q(Unit._meta.db_table)
     k, xk = ", ".join(keys), ", ".join(f"x.{c}" for c in keys)
-    into = f"INSERT INTO {table} (unit_id, {', '.join(q(c) for c in columns)}, count)"
-    upsert = f"ON CONFLICT (unit_id, {', '.join(q(c) for c in columns)}) DO UPDATE SET count = {table}.count + EXCLUDED.count"
+    cols = ", ".join(q(c) for c in columns)
+    into = f"INSERT INTO {table} (unit_id, {cols}, count)"
+    upsert = f"ON CONFLICT (unit_id, {cols}) DO UPDATE SET count = {table}.count + EXCLUDED.count"
     cursor.execute(
         f"{into} SELECT unit_id, {k}, n FROM {leaf} WHERE unit_id NOT IN (SELECT id FROM {unit_t} WHERE depth = 0) "
         f"ORDER BY unit_id, {k} {upsert}"
