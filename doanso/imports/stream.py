@@ -299,6 +299,7 @@ class BatchChecker:
         self.width = max(order) + 1
         self.pick = itemgetter(*order) if len(order) > 1 else (lambda cells: (cells[order[0]],))
         self._iso: dict[date, str] = {}
+        self.count = True  # the per-branch dashboard counts (a first load adds the dashboards at the end instead)
 
     def __call__(self, data: bytes, first_row: int) -> Checked:
         if self.columnar is not None:
@@ -311,7 +312,8 @@ class BatchChecker:
         out = Checked()
         records = csv.reader(io.StringIO(data.decode("utf-8", errors="replace"), newline=""), delimiter=self.delimiter)
         self._check_rows(enumerate(records, first_row + 1), out, set())
-        count_new((g[3] for g in out.good), out.facets, out.events)
+        if self.count:
+            count_new((g[3] for g in out.good), out.facets, out.events)
         return out
 
     def _with_fast(self, fast, slow: list, data: bytes, first_row: int, read: int) -> Checked:
@@ -348,7 +350,8 @@ class BatchChecker:
                     out.fast = fast = fast.filter(
                         pc.invert(pc.is_in(fast.column("_row"), value_set=pa.array(sorted(drop))))
                     )
-        count_new(fast_keys(fast) + Counter(g[3] for g in out.good), out.facets, out.events)
+        if self.count:
+            count_new(fast_keys(fast) + Counter(g[3] for g in out.good), out.facets, out.events)
         return out
 
     def _check_rows(self, records, out: Checked, seen: set[str]) -> None:
@@ -619,6 +622,7 @@ def import_csv(
 
         seen_table = _open_seen_table() if dry_run else None
         indexes = _drop_indexes(state, cp_path, say) if state.first_load and not state.done else []
+        check.count = state.rollups_from is None
         started = time.monotonic()
         read0 = state.read
         try:
@@ -711,7 +715,7 @@ def _add_pending_rollups(state: Checkpoint, cp_path: Path, say) -> None:
         cursor.execute(f"SELECT MAX(id) FROM {table}")
         last = cursor.fetchone()[0]
         if last is not None and last >= state.rollups_from:
-            rollups.load_added(state.rollups_from, last)
+            rollups.load_added(state.rollups_from, last, admissions="members")  # one admission record each
             cursor.execute(
                 f"SELECT unit_id, status, COUNT(*) FROM {table} WHERE id BETWEEN %s AND %s GROUP BY unit_id, status",
                 [state.rollups_from, last],

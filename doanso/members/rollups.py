@@ -333,22 +333,36 @@ def _text(expr: str) -> str:
     return f"CAST({expr} AS varchar(16))" if connection.vendor == "postgresql" else f"CAST({expr} AS text)"
 
 
-def _add_up(cursor, leaf: str, keys: list[str], model, columns: list[str]) -> None:
-    """Add scratch table `leaf` (unit_id, *keys, n: one row per branch and key) to `model`'s rows.
+def _merge(cursor, source: str, model, columns: list[str], *, fresh: bool) -> None:
+    """Add scratch table `source` (unit_id, *columns, n: one row per unit and key) to `model`'s
+    counts: the rows already there are updated, the others inserted, in index order (`fresh`: the
+    caller emptied the table, so all are inserted). The caller holds the table lock
+    (`load_added`), so a plain INSERT does without ON CONFLICT, whose per-row speculative
+    insertion takes about twice as long at millions of rows."""
+    q = connection.ops.quote_name
+    table = q(model._meta.db_table)
+    cols = ", ".join(f"s.{q(c)}" for c in ["unit_id", *columns])
+    match = " AND ".join(f"t.{q(c)} = s.{q(c)}" for c in ["unit_id", *columns])
+    insert = (
+        f"INSERT INTO {table} (unit_id, {', '.join(q(c) for c in columns)}, count) SELECT {cols}, s.n FROM {source} s"
+    )
+    if fresh:
+        cursor.execute(f"{insert} ORDER BY {cols}")
+        return
+    cursor.execute(f"UPDATE {table} AS t SET count = t.count + s.n FROM {source} s WHERE {match}")
+    cursor.execute(f"{insert} WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE {match}) ORDER BY {cols}")
+
+
+def _add_up(cursor, leaf: str, model, columns: list[str], *, fresh: bool) -> None:
+    """Add scratch table `leaf` (unit_id, *columns, n: one row per branch and key) to `model`'s rows.
 
     The branches' rows are `leaf` itself; their ancestors' are summed level by level (a parent's
     rows are the sum of its children's), which reads each level once instead of every branch row
-    once per ancestor. Both are inserted in index order: far faster than in any other order."""
+    once per ancestor. The root has no rows (its figures are its children's)."""
     q = connection.ops.quote_name
-    table, unit_t = q(model._meta.db_table), q(Unit._meta.db_table)
-    k, xk = ", ".join(keys), ", ".join(f"x.{c}" for c in keys)
-    cols = ", ".join(q(c) for c in columns)
-    into = f"INSERT INTO {table} (unit_id, {cols}, count)"
-    upsert = f"ON CONFLICT (unit_id, {cols}) DO UPDATE SET count = {table}.count + EXCLUDED.count"
-    cursor.execute(
-        f"{into} SELECT unit_id, {k}, n FROM {leaf} WHERE unit_id NOT IN (SELECT id FROM {unit_t} WHERE depth = 0) "
-        f"ORDER BY unit_id, {k} {upsert}"
-    )
+    unit_t = q(Unit._meta.db_table)
+    keys = ", ".join(q(c) for c in columns)
+    xk = ", ".join(f"x.{q(c)}" for c in columns)
     # dash_up: what each unit (below the root) gets from its children, tagged with its depth.
     cursor.execute(
         f"CREATE TEMP TABLE dash_up AS SELECT u.parent_id AS unit_id, u.depth - 1 AS depth, {xk}, SUM(x.n) AS n "
@@ -361,18 +375,36 @@ def _add_up(cursor, leaf: str, keys: list[str], model, columns: list[str]) -> No
             f"JOIN {unit_t} u ON u.id = x.unit_id WHERE x.depth = %s GROUP BY u.parent_id, u.depth, {xk}",
             [depth],
         )
-    # A unit's rows may come from two levels (children that are branches, children that are not).
+    # A unit's rows may come from its own members and from its children: those units' leaf rows
+    # are summed with dash_up's into dash_sum; the rest of the leaf (branches) is added as it is.
+    cursor.execute(f"DELETE FROM {leaf} WHERE unit_id IN (SELECT id FROM {unit_t} WHERE depth = 0)")
     cursor.execute(
-        f"{into} SELECT unit_id, {k}, SUM(n) FROM dash_up WHERE 1=1 GROUP BY unit_id, {k} ORDER BY unit_id, {k} {upsert}"
+        f"""CREATE TEMP TABLE dash_sum AS SELECT unit_id, {keys}, SUM(n) AS n FROM (
+                SELECT unit_id, {keys}, n FROM {leaf} WHERE unit_id IN (SELECT unit_id FROM dash_up)
+                UNION ALL SELECT unit_id, {keys}, n FROM dash_up) x
+            GROUP BY unit_id, {keys}"""
     )
+    cursor.execute(f"DELETE FROM {leaf} WHERE unit_id IN (SELECT unit_id FROM dash_up)")
     cursor.execute("DROP TABLE dash_up")
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {leaf}")
+        cursor.execute("ANALYZE dash_sum")
+    _merge(cursor, leaf, model, columns, fresh=fresh)
+    _merge(cursor, "dash_sum", model, columns, fresh=fresh)
+    cursor.execute("DROP TABLE dash_sum")
 
 
-def load_added(first_id: int | None = None, last_id: int | None = None) -> None:
+@transaction.atomic
+def load_added(first_id: int | None = None, last_id: int | None = None, *, admissions: str = "records") -> None:
     """Add the figures of members `first_id`..`last_id` (all when None) and their status records to
     the rollups, set-based: GROUP BYs per branch into scratch tables, then summed up the tree
-    (`_add_up`). Transfers are not loaded in bulk: recounted too only when rebuilding everything
-    (first_id None)."""
+    (`_add_up`). `first_id` None rebuilds everything: the caller has emptied both tables
+    (`dashboards_recount`), and the transfers are recounted too (they are not loaded in bulk). `admissions="members"`: each of these members has one status record, its
+    admission on its admitted_on (an import), so the admission events are counted from the member
+    rows alone, without joining the status records.
+
+    On PostgreSQL both rollup tables are locked against other writers (not readers) until the
+    caller's transaction ends: bulk loads, first loads and full rebuilds are what call this."""
     q = connection.ops.quote_name
     member, record, muc = (q(m._meta.db_table) for m in (Member, MemberStatusRecord, MemberUnitChange))
     event, unit_t = q(MemberEvent._meta.db_table), q(Unit._meta.db_table)
@@ -380,49 +412,51 @@ def load_added(first_id: int | None = None, last_id: int | None = None) -> None:
     if first_id is not None:
         where, params = "m.id BETWEEN %s AND %s", [first_id, last_id]
     current = "m.status IN ('active', 'in_transit')"
-    analyze = connection.vendor == "postgresql"
+    postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        for table in ("dash_anc", "dash_leaf", "dash_ev", "dash_up"):
+        if postgres:
+            cursor.execute(f"LOCK TABLE {q(MemberFacet._meta.db_table)}, {event} IN SHARE ROW EXCLUSIVE MODE")
+            cursor.execute("SET LOCAL work_mem = '256MB'")  # the GROUP BYs' hash tables: millions of groups
+        for table in ("dash_anc", "dash_leaf", "dash_ev", "dash_up", "dash_sum"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        cursor.execute(
-            "CREATE TEMP TABLE dash_leaf (unit_id integer NOT NULL, dim varchar(8) NOT NULL, "
-            "k varchar(16) NOT NULL, n integer NOT NULL)"
-        )
-        leaf = [
-            ("status", "m.status", "1=1"),
-            ("sex", "m.sex", current),
-            ("eth", "m.ethnicity_id", current),
-            ("rel", "m.religion_id", current),
-            ("born", _text(_year("m.date_of_birth")), current),
-            ("party", "'1'", f"{current} AND m.party_joined_on IS NOT NULL"),
-        ]
-        for dim, expr, cond in leaf:
-            cursor.execute(
-                f"INSERT INTO dash_leaf SELECT m.unit_id, '{dim}', {expr}, COUNT(*) FROM {member} m "
-                f"WHERE {where} AND {cond} GROUP BY m.unit_id{'' if expr.startswith(chr(39)) else ', ' + expr}",
-                params,
-            )
-        if analyze:
-            cursor.execute("ANALYZE dash_leaf")
-        _add_up(cursor, "dash_leaf", ["dim", "k"], MemberFacet, ["dim", "key"])
-        cursor.execute("DROP TABLE dash_leaf")
-        kind = "CASE WHEN r.status = 'active' THEN 'admitted' ELSE r.status END"
-        year, month = _year("r.effective_on"), _month("r.effective_on")
-        kinds = ", ".join(f"'{k}'" for k in STATUS_EVENT_KINDS)
-        cursor.execute(
-            "CREATE TEMP TABLE dash_ev (unit_id integer NOT NULL, y integer NOT NULL, mo integer NOT NULL, "
-            "kind varchar(12) NOT NULL, n integer NOT NULL)"
+        # Every member's (dim, key) pairs in one pass over the member table: each member joined
+        # with the dims it counts in (status always, the rest while on the rolls).
+        dims = " UNION ALL ".join(f"SELECT '{d}' AS dim" for d in FACET_DIMS)
+        key = (
+            "CASE d.dim WHEN 'status' THEN m.status WHEN 'sex' THEN m.sex WHEN 'eth' THEN m.ethnicity_id "
+            f"WHEN 'rel' THEN m.religion_id WHEN 'born' THEN {_text(_year('m.date_of_birth'))} ELSE '1' END"
         )
         cursor.execute(
-            f"""INSERT INTO dash_ev SELECT m.unit_id, {year}, {month}, {kind}, COUNT(*)
-                FROM {record} r JOIN {member} m ON m.id = r.member_id
-                WHERE {where} AND ((r.status = 'active' AND r.previous_status = '') OR r.status IN ({kinds}))
-                GROUP BY m.unit_id, {year}, {month}, {kind}""",
+            f"""CREATE TEMP TABLE dash_leaf AS SELECT m.unit_id AS unit_id, {_text("d.dim")} AS dim,
+                    {_text(key)} AS {q("key")}, COUNT(*) AS n
+                FROM {member} m JOIN ({dims}) d
+                  ON d.dim = 'status' OR ({current} AND (d.dim <> 'party' OR m.party_joined_on IS NOT NULL))
+                WHERE {where} GROUP BY m.unit_id, d.dim, {key}""",
             params,
         )
-        if analyze:
-            cursor.execute("ANALYZE dash_ev")
-        _add_up(cursor, "dash_ev", ["y", "mo", "kind"], MemberEvent, ["year", "month", "kind"])
+        _add_up(cursor, "dash_leaf", MemberFacet, ["dim", "key"], fresh=first_id is None)
+        cursor.execute("DROP TABLE dash_leaf")
+        if admissions == "members":
+            year, month = _year("m.admitted_on"), _month("m.admitted_on")
+            cursor.execute(
+                f"""CREATE TEMP TABLE dash_ev AS SELECT m.unit_id AS unit_id, {year} AS {q("year")},
+                        {month} AS {q("month")}, {_text("'admitted'")} AS kind, COUNT(*) AS n
+                    FROM {member} m WHERE {where} GROUP BY m.unit_id, {year}, {month}""",
+                params,
+            )
+        else:
+            kind = "CASE WHEN r.status = 'active' THEN 'admitted' ELSE r.status END"
+            year, month = _year("r.effective_on"), _month("r.effective_on")
+            kinds = ", ".join(f"'{k}'" for k in STATUS_EVENT_KINDS)
+            cursor.execute(
+                f"""CREATE TEMP TABLE dash_ev AS SELECT m.unit_id AS unit_id, {year} AS {q("year")},
+                        {month} AS {q("month")}, {_text(kind)} AS kind, COUNT(*) AS n
+                    FROM {record} r JOIN {member} m ON m.id = r.member_id
+                    WHERE {where} AND ((r.status = 'active' AND r.previous_status = '') OR r.status IN ({kinds}))
+                    GROUP BY m.unit_id, {year}, {month}, {kind}""",
+                params,
+            )
+        _add_up(cursor, "dash_ev", MemberEvent, ["year", "month", "kind"], fresh=first_id is None)
         cursor.execute("DROP TABLE dash_ev")
         if first_id is None:
             # Every unit's ancestors below the root, for the transfers in and out of each.
@@ -437,7 +471,7 @@ def load_added(first_id: int | None = None, last_id: int | None = None) -> None:
                 pairs = [(pk, anc) for pk, path in Unit.objects.values_list("pk", "path") for anc in path_chain(path)]
                 cursor.executemany("INSERT INTO dash_anc VALUES (%s, %s)", pairs)
             cursor.execute("CREATE INDEX dash_anc_unit ON dash_anc (unit_id)")
-            if analyze:
+            if postgres:
                 cursor.execute("ANALYZE dash_anc")
             year, month = _year("t.effective_on"), _month("t.effective_on")
             for kind, inside, outside in (("transfer_in", "to_unit_id", "from_unit_id"),
