@@ -715,7 +715,7 @@ def _add_pending_rollups(state: Checkpoint, cp_path: Path, say) -> None:
         cursor.execute(f"SELECT MAX(id) FROM {table}")
         last = cursor.fetchone()[0]
         if last is not None and last >= state.rollups_from:
-            rollups.load_added(state.rollups_from, last, admissions="members")  # one admission record each
+            rollups.load_added(state.rollups_from, last, admitted_from_members=True)  # one admission record each
             cursor.execute(
                 f"SELECT unit_id, status, COUNT(*) FROM {table} WHERE id BETWEEN %s AND %s GROUP BY unit_id, status",
                 [state.rollups_from, last],

@@ -395,13 +395,14 @@ def _add_up(cursor, leaf: str, model, columns: list[str], *, fresh: bool) -> Non
 
 
 @transaction.atomic
-def load_added(first_id: int | None = None, last_id: int | None = None, *, admissions: str = "records") -> None:
+def load_added(first_id: int | None = None, last_id: int | None = None, *, admitted_from_members: bool = False) -> None:
     """Add the figures of members `first_id`..`last_id` (all when None) and their status records to
     the rollups, set-based: GROUP BYs per branch into scratch tables, then summed up the tree
     (`_add_up`). `first_id` None rebuilds everything: the caller has emptied both tables
-    (`dashboards_recount`), and the transfers are recounted too (they are not loaded in bulk). `admissions="members"`: each of these members has one status record, its
-    admission on its admitted_on (an import), so the admission events are counted from the member
-    rows alone, without joining the status records.
+    (`dashboards_recount`), and the transfers are recounted too (they are not loaded in bulk).
+    `admitted_from_members`: each of these members has one status record, its admission on its
+    admitted_on (an import), so the admission events are counted from the member rows alone,
+    without joining the status records.
 
     On PostgreSQL both rollup tables are locked against other writers (not readers) until the
     caller's transaction ends: bulk loads, first loads and full rebuilds are what call this."""
@@ -436,26 +437,22 @@ def load_added(first_id: int | None = None, last_id: int | None = None, *, admis
         )
         _add_up(cursor, "dash_leaf", MemberFacet, ["dim", "key"], fresh=first_id is None)
         cursor.execute("DROP TABLE dash_leaf")
-        if admissions == "members":
-            year, month = _year("m.admitted_on"), _month("m.admitted_on")
-            cursor.execute(
-                f"""CREATE TEMP TABLE dash_ev AS SELECT m.unit_id AS unit_id, {year} AS {q("year")},
-                        {month} AS {q("month")}, {_text("'admitted'")} AS kind, COUNT(*) AS n
-                    FROM {member} m WHERE {where} GROUP BY m.unit_id, {year}, {month}""",
-                params,
-            )
+        if admitted_from_members:
+            year, month, kind = _year("m.admitted_on"), _month("m.admitted_on"), "'admitted'"
+            rows, only, by = member + " m", "", ""
         else:
-            kind = "CASE WHEN r.status = 'active' THEN 'admitted' ELSE r.status END"
             year, month = _year("r.effective_on"), _month("r.effective_on")
+            kind = "CASE WHEN r.status = 'active' THEN 'admitted' ELSE r.status END"
             kinds = ", ".join(f"'{k}'" for k in STATUS_EVENT_KINDS)
-            cursor.execute(
-                f"""CREATE TEMP TABLE dash_ev AS SELECT m.unit_id AS unit_id, {year} AS {q("year")},
-                        {month} AS {q("month")}, {_text(kind)} AS kind, COUNT(*) AS n
-                    FROM {record} r JOIN {member} m ON m.id = r.member_id
-                    WHERE {where} AND ((r.status = 'active' AND r.previous_status = '') OR r.status IN ({kinds}))
-                    GROUP BY m.unit_id, {year}, {month}, {kind}""",
-                params,
-            )
+            rows = f"{record} r JOIN {member} m ON m.id = r.member_id"
+            only = f" AND ((r.status = 'active' AND r.previous_status = '') OR r.status IN ({kinds}))"
+            by = f", {kind}"
+        cursor.execute(
+            f"""CREATE TEMP TABLE dash_ev AS SELECT m.unit_id AS unit_id, {year} AS {q("year")},
+                    {month} AS {q("month")}, {_text(kind)} AS kind, COUNT(*) AS n
+                FROM {rows} WHERE {where}{only} GROUP BY m.unit_id, {year}, {month}{by}""",
+            params,
+        )
         _add_up(cursor, "dash_ev", MemberEvent, ["year", "month", "kind"], fresh=first_id is None)
         cursor.execute("DROP TABLE dash_ev")
         if first_id is None:
