@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from doanso.core import vn
+from doanso.core.fields import ByteOrderCharField
 from doanso.core.scope import ScopedQuerySet
 
 from .choices import MemberStatus, Position, Sex
@@ -59,7 +60,7 @@ class Member(models.Model):
     full_name = models.CharField(_("họ và tên"), max_length=120)
     family_name = models.CharField(_("họ"), max_length=40, editable=False)
     given_name = models.CharField(_("tên"), max_length=40, editable=False)
-    sort_key = models.CharField(max_length=255, editable=False)
+    sort_key = ByteOrderCharField(max_length=255, editable=False)
     search_name = models.CharField(max_length=120, editable=False)
     search_given = models.CharField(max_length=120, editable=False)
     date_of_birth = models.DateField(_("ngày sinh"))
@@ -70,7 +71,7 @@ class Member(models.Model):
     religion = models.ForeignKey(
         "core.Religion", on_delete=models.PROTECT, verbose_name=_("tôn giáo"), db_index=False, default="00"
     )
-    citizen_id = models.CharField(_("số CCCD"), max_length=12, unique=True)
+    citizen_id = ByteOrderCharField(_("số CCCD"), max_length=12, unique=True)
     citizen_id_issued_on = models.DateField(_("ngày cấp CCCD"), null=True, blank=True)
     citizen_id_issued_place = models.CharField(_("nơi cấp CCCD"), max_length=120, blank=True)
     legacy_id_9 = models.CharField(_("số CMND cũ (9 số)"), max_length=9, blank=True)
@@ -85,7 +86,7 @@ class Member(models.Model):
         verbose_name=_("xã/phường nơi ở hiện nay"),
     )  # fmt: skip
     current_address = models.CharField(_("nơi ở hiện nay"), max_length=300, blank=True)
-    phone = models.CharField(_("số điện thoại"), max_length=16, blank=True, db_index=True)
+    phone = ByteOrderCharField(_("số điện thoại"), max_length=16, blank=True)
     email = models.EmailField(_("thư điện tử"), blank=True)
 
     # --- education and work
@@ -143,6 +144,9 @@ class Member(models.Model):
             ),
             models.Index(fields=["search_name"], name="member_name_idx", opclasses=["varchar_pattern_ops"]),
             models.Index(fields=["search_given"], name="member_given_idx", opclasses=["varchar_pattern_ops"]),
+            # Looked up by equality only (sign-in, search by number): one index, without the
+            # varchar_pattern_ops twin Django adds for db_index=True.
+            models.Index(fields=["phone"], name="member_phone_idx"),
         ]
 
     def __str__(self) -> str:
@@ -252,8 +256,8 @@ class MemberFacet(models.Model):
     unit = models.ForeignKey(
         "organisations.Unit", on_delete=models.DO_NOTHING, related_name="+", db_index=False, db_constraint=False
     )
-    dim = models.CharField(max_length=8)
-    key = models.CharField(max_length=16)
+    dim = ByteOrderCharField(max_length=8)
+    key = ByteOrderCharField(max_length=16)
     count = models.IntegerField(default=0)
 
     class Meta:
@@ -278,7 +282,7 @@ class MemberEvent(models.Model):
     )
     year = models.SmallIntegerField()
     month = models.SmallIntegerField()
-    kind = models.CharField(max_length=12)
+    kind = ByteOrderCharField(max_length=12)
     count = models.IntegerField(default=0)
 
     class Meta:

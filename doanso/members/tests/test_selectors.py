@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 
 from conftest import member_data
@@ -239,6 +240,26 @@ def test_search_by_phone_in_any_common_format(cast, acc):
 def test_search_by_old_11_digit_number(cast, acc):
     m = member_create(actor=acc.c11, unit=cast.b111, data=member_data("Lâm Văn Cũ", phone="0321234567"))
     assert ids(acc.c11, cast.c11, q="0162 123 4567") == {m.pk}
+
+
+def test_number_searches_are_index_range_scans_on_postgresql(cast, acc):
+    """CCCD prefix, CCCD and phone searches read an index, not the 6.5 M-row table: on PostgreSQL
+    the key columns compare byte by byte ("C"), so the CCCD unique index serves LIKE '079…%'."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans and collations")
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT column_name, collation_name FROM information_schema.columns WHERE table_name = %s "
+            "AND column_name IN ('sort_key', 'citizen_id', 'phone')",
+            [Member._meta.db_table],
+        )
+        assert dict(cur.fetchall()) == {"sort_key": "C", "citizen_id": "C", "phone": "C"}
+        cur.execute("SET LOCAL enable_seqscan = off")
+        for q in ("07920112345", "079201123456", "0912345678"):
+            sql, params = Member.objects.filter(selectors.search_q(q)).values("pk").query.sql_with_params()
+            cur.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(row[0] for row in cur.fetchall())
+            assert "Index" in plan and "Seq Scan" not in plan, (q, plan)
 
 
 # ---------------------------------------------------------------- order, paging, totals
