@@ -482,23 +482,40 @@ class _Sink:
     record_consts: tuple = ()
     reason: str = ""
     chains: rollups.Chains = field(default_factory=rollups.Chains)
+    _const_rows: int = 0
+    _const_arrays: tuple = ()
 
     def csv_tables(self, fast, ids: list[int]):
         """The Arrow tables of the columnar pass's rows, as COPY … (FORMAT csv) writes them:
         members (id, ROW_COLUMNS, defaults) and their one "active" status record each."""
         n = fast.num_rows
+        member_consts, record_consts = self._constants(n)
         id_column = pa.array(ids, pa.int64())
-        members = pa.table({
-            "id": id_column, **{c: fast.column(c) for c in ROW_COLUMNS}, **_const_columns(self.member_consts, n),
-        })  # fmt: skip
+        members = pa.table({"id": id_column, **{c: fast.column(c) for c in ROW_COLUMNS}, **member_consts})
         records = pa.table({
-            "member_id": id_column, "status": pa.repeat(pa.scalar(ACTIVE), n), "previous_status": pa.repeat(pa.scalar(""), n),
+            "member_id": id_column, "status": record_consts["status"], "previous_status": record_consts["previous_status"],
             "effective_on": fast.column("admitted_on"), "decision_number": fast.column("admission_decision_number"),
-            "reason": pa.repeat(pa.scalar(self.reason), n),
-            "actor_id": pa.repeat(pa.scalar(self.actor_id, pa.int64()), n),
-            **_const_columns(self.record_consts, n),
+            **{k: v for k, v in record_consts.items() if k not in ("status", "previous_status")},
         })  # fmt: skip
         return members, records
+
+    def _constants(self, n: int) -> tuple[dict, dict]:
+        """The constant columns of `n` rows: slices of arrays built once for the largest batch so far
+        (building them for every batch cost ~1 µs a row)."""
+        if self._const_rows < n:
+            self._const_rows = max(n, 1)
+            self._const_arrays = (
+                _const_columns(self.member_consts, self._const_rows),
+                {
+                    "status": pa.repeat(pa.scalar(ACTIVE), self._const_rows),
+                    "previous_status": pa.repeat(pa.scalar(""), self._const_rows),
+                    "reason": pa.repeat(pa.scalar(self.reason), self._const_rows),
+                    "actor_id": pa.repeat(pa.scalar(self.actor_id, pa.int64()), self._const_rows),
+                    **_const_columns(self.record_consts, self._const_rows),
+                },
+            )
+        member, record = self._const_arrays
+        return {k: a.slice(0, n) for k, a in member.items()}, {k: a.slice(0, n) for k, a in record.items()}
 
 
 def _const_columns(consts: tuple, n: int) -> dict:

@@ -553,8 +553,16 @@ def reserve_member_ids(n: int) -> list[int]:
             # The sequence's name first: pg_get_serial_sequence per row would cost ~6 µs a row.
             cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
             sequence = cursor.fetchone()[0]
-            cursor.execute("SELECT nextval(%s::regclass) FROM generate_series(1, %s) ORDER BY 1", [sequence, n])
-            return [r[0] for r in cursor.fetchall()]
+            # One row back: the first and last id, and the ids themselves only when a concurrent
+            # writer took some in between (fetching 10,000 rows cost ~12 ms a batch, the nextvals ~3).
+            cursor.execute(
+                """WITH ids AS (SELECT nextval(%s::regclass) AS id FROM generate_series(1, %s))
+                   SELECT MIN(id), MAX(id), CASE WHEN MAX(id) - MIN(id) + 1 = COUNT(*) THEN NULL
+                                                 ELSE array_agg(id ORDER BY id) END FROM ids""",
+                [sequence, n],
+            )
+            first, last, scattered = cursor.fetchone()
+            return list(scattered) if scattered is not None else list(range(first, last + 1))
     first = next_id(Member)
     return list(range(first, first + n))
 
