@@ -598,6 +598,7 @@ def import_csv(
             if (saved.file, saved.size, saved.unit) != (state.file, state.size, state.unit):
                 raise ImportFileError("Điểm dừng không khớp với tệp hoặc đơn vị này; bỏ --resume để nhập lại từ đầu.")
             state = saved
+            _recover_dashboards_mark(state)
             if state.done:
                 say("Tệp này đã nhập xong (theo điểm dừng).")
         elif resume:
@@ -720,27 +721,57 @@ def _finish_first_load(indexes: list[SecondaryIndexes], state: Checkpoint, cp_pa
             rebuild.result()
 
 
+DASHBOARDS_ACTION = "import_dashboards"
+
+
 def _add_pending_rollups(state: Checkpoint, cp_path: Path, say) -> None:
     """A first load's dashboards and MemberStat, added once for every member it wrote (ids from
-    `state.rollups_from` on: nobody else registers members during a first load)."""
+    `state.rollups_from` on: nobody else registers members during a first load). The same
+    transaction writes an audit entry saying which members were added: if the process dies after
+    the commit but before the checkpoint file says so, a resumed import reads it there
+    (`_recover_dashboards_mark`) instead of adding them twice."""
     if state.rollups_from is None:
         return
     started = time.monotonic()
     say("Cộng số liệu bảng điều khiển…")
     table = connection.ops.quote_name(Member._meta.db_table)
+    first = state.rollups_from
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SELECT MAX(id) FROM {table}")
         last = cursor.fetchone()[0]
-        if last is not None and last >= state.rollups_from:
-            rollups.load_added(state.rollups_from, last, admitted_from_members=True)  # one admission record each
+        if last is not None and last >= first:
+            rollups.load_added(first, last, admitted_from_members=True)  # one admission record each
             cursor.execute(
                 f"SELECT unit_id, status, COUNT(*) FROM {table} WHERE id BETWEEN %s AND %s GROUP BY unit_id, status",
-                [state.rollups_from, last],
+                [first, last],
             )
-            add_member_stats(Counter({(unit_id, status): n for unit_id, status, n in cursor.fetchall()}))
+            counts = Counter({(unit_id, status): n for unit_id, status, n in cursor.fetchall()})
+            add_member_stats(counts)
+            AuditEvent.objects.create(
+                target_type="organisations.unit", target_id=Unit.objects.get(code=state.unit).pk,
+                action=DASHBOARDS_ACTION,
+                summary=f"Cộng số liệu bảng điều khiển của {vi_int(sum(counts.values()))} đoàn viên nhập "
+                f"(mã {first}–{last})",
+                changes={"file": state.file, "size": state.size, "first_id": first, "last_id": last},
+            )  # fmt: skip
     state.rollups_from = None
     state.save(cp_path)
     say(f"  xong số liệu ({time.monotonic() - started:.1f}s)")
+
+
+def _recover_dashboards_mark(state: Checkpoint) -> None:
+    """On resume: if dashboards were added past the checkpoint's mark (the process died between
+    their commit and the checkpoint file), start after what the audit entry says was added."""
+    if state.rollups_from is None:
+        return
+    mark = (
+        AuditEvent.objects.filter(action=DASHBOARDS_ACTION, changes__file=state.file, changes__size=state.size)
+        .order_by("-id")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    if mark is not None and mark["last_id"] >= state.rollups_from:
+        state.rollups_from = mark["last_id"] + 1
 
 
 def _restore_indexes(

@@ -352,3 +352,35 @@ def test_first_load_rebuilds_indexes_on_a_second_connection(cast, tmp_path, monk
     after = rollup_snapshot()
     rollups.dashboards_recount()
     assert rollup_snapshot() == after
+
+
+def dashboard_marks(path) -> list[tuple[int, int]]:
+    return [
+        (e.changes["first_id"], e.changes["last_id"])
+        for e in AuditEvent.objects.filter(action="import_dashboards", changes__file=str(path.resolve())).order_by("id")
+    ]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a first load is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_dashboards_added_before_a_crash_are_not_added_again_on_resume(cast, tmp_path):
+    """The process dies after a first load's dashboards were committed but before the checkpoint
+    file said so: the audit entry written in the same transaction tells --resume they are there."""
+    rollups.dashboards_recount()
+    rows = [person(i, cast.b111.code) for i in range(12)]
+    path = write(tmp_path / "f.csv", rows)
+    import_csv(path, unit=cast.c11.code, batch=4, first_load=True)
+    ids = Member.objects.filter(citizen_id__in=[r[4] for r in rows]).values_list("pk", flat=True)
+    assert dashboard_marks(path) == [(min(ids), max(ids))]
+    after = rollup_snapshot()
+    cp = tmp_path / "f.csv.checkpoint.json"
+    state = json.loads(cp.read_text())
+    assert state["done"] and state["rollups_from"] is None
+    state["rollups_from"] = min(ids)  # what the file said before the dashboards were committed
+    cp.write_text(json.dumps(state))
+    call_command("import_members", str(path), "--unit", cast.c11.code, "--resume")
+    assert json.loads(cp.read_text())["rollups_from"] is None
+    assert rollup_snapshot() == after and len(dashboard_marks(path)) == 1  # not added twice
+    stats_exact()
+    rollups.dashboards_recount()
+    assert rollup_snapshot() == after
