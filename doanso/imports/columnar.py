@@ -71,6 +71,50 @@ def _age(born: pa.Array, day: pa.Array) -> pa.Array:
     return pc.subtract(pc.subtract(pc.year(day), pc.year(born)), pc.cast(later, pa.int64()))
 
 
+class _Memo:
+    """fn's answers for the values of a column seen so far, kept as Arrow arrays: a batch's
+    distinct values are looked up all at once (index_in), and fn runs in Python only for the
+    values not seen before. Up to _MEMO_LIMIT values, then it starts again."""
+
+    def __init__(self, fn, types: list[pa.DataType]):
+        self.fn = fn
+        self.types = types
+        self.keys: pa.Array | None = None
+        self.outs: list[pa.Array] = []  # one per type, then ok (bool)
+
+    def __call__(self, column: pa.Array) -> list[pa.Array]:
+        """fn over an array: one array per type, then whether fn accepted the value; nulls stay null."""
+        column = column.dictionary_encode()
+        values = column.dictionary
+        if self.keys is not None and len(self.keys) > _MEMO_LIMIT:
+            self.keys, self.outs = None, []
+        if self.keys is None:
+            new = values
+        else:
+            new = pc.filter(values, pc.is_null(pc.index_in(values, value_set=self.keys)))
+        if len(new) or self.keys is None:
+            outs: list[list] = [[] for _ in self.types]
+            ok = []
+            for value in new.to_pylist():
+                got = self.fn(value)
+                if got is _BAD:
+                    ok.append(False)
+                    for out in outs:
+                        out.append(None)
+                else:
+                    ok.append(True)
+                    for out, v in zip(outs, got, strict=True):
+                        out.append(v)
+            added = [pa.array(out, t) for out, t in zip(outs, self.types, strict=True)] + [pa.array(ok, pa.bool_())]
+            if self.keys is None:
+                self.keys, self.outs = new, added
+            else:
+                self.keys = pa.concat_arrays([self.keys, new])
+                self.outs = [pa.concat_arrays([old, more]) for old, more in zip(self.outs, added, strict=True)]
+        at = pc.take(pc.index_in(values, value_set=self.keys), column.indices)
+        return [pc.take(out, at) for out in self.outs]
+
+
 class ColumnarChecker:
     """See the module docstring. Built once per import, beside the RowChecker it defers to."""
 
@@ -79,54 +123,35 @@ class ColumnarChecker:
         self.names = [f"c{i}" for i in range(width)]
         self.column_of = {f: f"c{i}" for i, f in zip(order, fields, strict=True)}
         self.delimiter = delimiter
-        self.memo: dict[str, dict] = {}
+        self.memo: dict[str, _Memo] = {}
+        self.absent: dict[str, Any] = {}  # fn(None) of the fields the file has no column for
         self.prefixes = pa.array(sorted(vn.CCCD_PROVINCES_2016))
 
     # -- per distinct value
+    def _memo(self, key: str, fn, types: list[pa.DataType]) -> _Memo:
+        memo = self.memo.get(key)
+        if memo is None:
+            memo = self.memo[key] = _Memo(fn, types)
+        return memo
+
     def _distinct(self, table: pa.Table, field: str, fn, types: list[pa.DataType]) -> list[pa.Array]:
         """fn(value) for every row of `field` ("" … as read; None when the file has no such
         column), computed once per distinct value: one array per type in `types` (null where fn
         gave _BAD), then whether fn accepted the value. fn answers a tuple of len(types) values,
         or _BAD. Names are not memoised here: R._name caches them."""
-        memo = self.memo.setdefault(field, {}) if field != "full_name" else {}
         name = self.column_of.get(field)
         n = table.num_rows
         if name is None:
-            got = memo.get(None, _MISSING)
+            got = self.absent.get(field, _MISSING)
             if got is _MISSING:
-                got = memo[None] = fn(None)
+                got = self.absent[field] = fn(None)
             if got is _BAD:
                 return [pa.nulls(n, t) for t in types] + [pa.repeat(pa.scalar(False), n)]
             return [pa.repeat(pa.scalar(v, t), n) for v, t in zip(got, types, strict=True)] + [
                 pa.repeat(pa.scalar(True), n)
             ]
-        return self._per_value(table.column(name).combine_chunks(), memo, fn, types)
-
-    @staticmethod
-    def _per_value(column: pa.Array, memo: dict, fn, types: list[pa.DataType]) -> list[pa.Array]:
-        """_distinct over an array: fn once per distinct non-null value (memoised), nulls stay null."""
-        if len(memo) > _MEMO_LIMIT:
-            memo.clear()
-        column = column.dictionary_encode()
-        values = column.dictionary.to_pylist()
-        outs: list[list] = [[] for _ in types]
-        ok = []
-        for value in values:
-            got = memo.get(value, _MISSING)
-            if got is _MISSING:
-                got = memo[value] = fn(value)
-            if got is _BAD:
-                ok.append(False)
-                for out in outs:
-                    out.append(None)
-            else:
-                ok.append(True)
-                for out, v in zip(outs, got, strict=True):
-                    out.append(v)
-        indices = column.indices
-        return [pc.take(pa.array(out, t), indices) for out, t in zip(outs, types, strict=True)] + [
-            pc.take(pa.array(ok, pa.bool_()), indices)
-        ]
+        memo = self._memo(field, fn, types) if field != "full_name" else _Memo(fn, types)
+        return memo(table.column(name).combine_chunks())
 
     # -- the rules per value (RowChecker's, field by field)
     def _name(self, value):
@@ -365,7 +390,7 @@ class ColumnarChecker:
         issued, admitted, party = out["citizen_id_issued_on"], out["admitted_on"], out["party_joined_on"]
         need(pc.fill_null(pc.greater_equal(issued, dob), True))
         age = _age(dob, admitted)
-        low, high, _ = self._per_value(admitted, self.memo.setdefault("_rules", {}), self._age_window, [INT, INT])
+        low, high, _ = self._memo("_rules", self._age_window, [INT, INT])(admitted)
         need(pc.fill_null(pc.and_(pc.greater_equal(age, low), pc.less_equal(age, high)), False))
         need(pc.fill_null(pc.greater_equal(_age(dob, party), 18), True))
         out["status"] = pa.repeat(pa.scalar(MemberStatus.ACTIVE.value), n)
