@@ -31,7 +31,7 @@ and any error finishes both before the import gives up.
 On SQLite the rows are written through `members.bulk.MemberLoad` (bulk_create).
 
 Memory is bounded by the batch (two in flight, 10,000 rows each by default) and the checker's
-caches, not by the file: 238.4 MB (peak Pss, bench/README.md) for the 6.5-million-row national
+caches, not by the file: 242.9 MB (peak Pss, bench/README.md) for the 6.5-million-row national
 file, ~95 MB of it Django and Arrow themselves and ~55 MB the table of the country's 100,000
 branches. Duplicates within
 the file are found within the batch (a set) and, across batches, by the per-batch query against
