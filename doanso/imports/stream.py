@@ -9,7 +9,9 @@ them once at the end, see below). Rejected rows go
 to `<file>.errors.csv` (row number, the row as read, the reasons). After each committed batch a
 small JSON checkpoint records where the next batch starts (byte offset, row number, counts, the
 error file's size), so an interruption loses at most the batch in flight and `resume=True`
-continues after the last committed one.
+continues after the last committed one. The same progress goes into each batch's audit entry, in
+its transaction, and its error rows are written before it commits, so a process that dies between
+the commit and the checkpoint file loses nothing either (`_recover_batch_mark`).
 
 How it goes fast: each batch is first read and checked column by column with Apache Arrow
 (`columnar.py`): the columnar pass accepts the rows it can prove clean, computing each
@@ -53,6 +55,7 @@ import multiprocessing
 import os
 import threading
 import time
+import uuid
 from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -128,6 +131,7 @@ class Checkpoint:
     first_load: bool = False
     dropped: dict | None = None  # what a first load dropped and must rebuild (SecondaryIndexes.state)
     rollups_from: int | None = None  # a first load's dashboards are added at the end, from this member id
+    run: str = ""  # this run's mark in its batches' audit entries (see _recover_batch_mark)
 
     def save(self, path: Path) -> None:
         with _SAVING:  # a first load's dashboards and index rebuild finish in two threads
@@ -598,6 +602,7 @@ def import_csv(
             if (saved.file, saved.size, saved.unit) != (state.file, state.size, state.unit):
                 raise ImportFileError("Điểm dừng không khớp với tệp hoặc đơn vị này; bỏ --resume để nhập lại từ đầu.")
             state = saved
+            _recover_batch_mark(state, unit)
             _recover_dashboards_mark(state)
             if state.done:
                 say("Tệp này đã nhập xong (theo điểm dừng).")
@@ -632,11 +637,13 @@ def import_csv(
                 errors_file.truncate()
         else:
             errors_file = errors_path.open("w", encoding="utf-8-sig", newline="")
-        errors_writer = csv.writer(errors_file)
         if errors_file.tell() == 0:
-            errors_writer.writerow(["Dòng", *header_cells, "Lỗi"])
+            csv.writer(errors_file).writerow(["Dòng", *header_cells, "Lỗi"])
             errors_file.flush()
         state.errors_size = errors_file.tell() if not dry_run else 0
+        if not dry_run and not resume:
+            state.run = uuid.uuid4().hex
+            state.save(cp_path)  # before any batch: the marks its batches commit are this run's
 
         seen_table = _open_seen_table() if dry_run else None
         indexes = _drop_indexes(state, cp_path, say) if state.first_load and not state.done else []
@@ -647,17 +654,13 @@ def import_csv(
             batches = _checked_batches(handle, state.offset, state.row, batch, check, 0 if state.done else workers)
             for checked, data, first_row, last_row, end in [] if state.done else batches:
                 _run_batch(
-                    checked, data, first_row, header_cells, delimiter, state, errors_writer, sink,
-                    dry_run=dry_run, seen_table=seen_table,
+                    checked, data, first_row, header_cells, delimiter, state, errors_file, sink,
+                    dry_run=dry_run, seen_table=seen_table, end=end, last_row=last_row,
                 )  # fmt: skip
-                errors_file.flush()
                 del checked, data
                 pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed pages otherwise
                 reset_queries()  # with DEBUG on, Django would keep the last 9,000 queries' text
-                state.offset, state.row = end, last_row
-                state.batches += 1
                 if not dry_run:
-                    state.errors_size = errors_file.tell()
                     state.save(cp_path)
                 elapsed = time.monotonic() - started
                 rate = (state.read - read0) / elapsed if elapsed else 0
@@ -721,7 +724,27 @@ def _finish_first_load(indexes: list[SecondaryIndexes], state: Checkpoint, cp_pa
             rebuild.result()
 
 
+BATCH_ACTION = "import_members"
 DASHBOARDS_ACTION = "import_dashboards"
+
+
+def _recover_batch_mark(state: Checkpoint, unit: Unit) -> None:
+    """On resume: if batches were committed past the checkpoint file (the process died between a
+    batch's commit and the file's update), go on from the progress the last one's audit entry
+    recorded. Its error rows were written before its commit, so the error file holds them."""
+    if not state.run or state.done:
+        return
+    mark = (
+        AuditEvent.objects.filter(
+            target_type="organisations.unit", target_id=unit.pk, action=BATCH_ACTION, changes__run=state.run
+        )
+        .order_by("-id")
+        .values_list("changes", flat=True)
+        .first()
+    )
+    if mark is not None and mark["checkpoint"]["batches"] > state.batches:
+        for name, value in mark["checkpoint"].items():
+            setattr(state, name, value)
 
 
 def _add_pending_rollups(state: Checkpoint, cp_path: Path, say) -> None:
@@ -835,12 +858,19 @@ def _cells_of(data: bytes, first_row: int, rows: set[int], delimiter: str) -> di
 
 
 def _run_batch(
-    checked: Checked, data, first_row, header_cells, delimiter, state, errors_writer, sink: _Sink, *, dry_run,
-    seen_table,
+    checked: Checked, data, first_row, header_cells, delimiter, state: Checkpoint, errors_file, sink: _Sink, *,
+    dry_run, seen_table, end: int, last_row: int,
 ) -> None:  # fmt: skip
+    """Write one batch and its rejected rows; on success `state` says where the next batch starts.
+
+    The rejected rows go to the error file before the commit, and the progress after the batch
+    (the checkpoint's fields) goes into the batch's audit entry, in its transaction: if the process
+    dies between the commit and the checkpoint file, a resumed import reads where to go on there
+    (`_recover_batch_mark`) instead of reading the batch again and calling its rows "already on record".
+    """
     good, fast = checked.good, checked.fast
-    rejected = list(checked.rejected)
     fast_cids = fast.column("citizen_id") if fast is not None else pa.array([], pa.string())
+    errors_start = errors_file.tell()
     # The unique index on citizen_id finds CCCDs already on record, so a write is first tried
     # without asking (most batches of a migration have none); if it fails, the batch is written
     # again less the CCCDs found on record, and once more if a concurrent registration interferes.
@@ -853,37 +883,55 @@ def _run_batch(
             if fast is not None:
                 mask = pc.is_in(fast_cids, value_set=pa.array(sorted(on_record), pa.string()))
                 fast_w, fast_again = fast.filter(pc.invert(mask)), fast.filter(mask)
+        rejected = list(checked.rejected) + _already_on_record(good, fast_again, on_record, data, first_row, delimiter)
+        rejected.sort()
+        imported = len(writable) + (fast_w.num_rows if fast_w is not None else 0)
+        after = {
+            "offset": end, "row": last_row, "read": state.read + checked.read, "imported": state.imported + imported,
+            "rejected": state.rejected + len(rejected), "batches": state.batches + 1,
+        }  # fmt: skip
         try:
             with transaction.atomic():
+                _write_errors(errors_file, rejected, len(header_cells))
+                after["errors_size"] = errors_file.tell()
                 if dry_run:
                     _remember(seen_table, [g[1] for g in writable] + _cids(fast_w))
                 else:
                     not_written = Counter(g[3] for g in good if g[1] in on_record) + fast_keys(fast_again)
-                    _write(writable, fast_w, sink, checked, not_written, state)
+                    _write(writable, fast_w, sink, checked, not_written, state, after)
             break
         except IntegrityError:
+            errors_file.seek(errors_start)
+            errors_file.truncate()
             if attempt == 3:
                 raise
-    if on_record:
-        again = [(g[0], g[1]) for g in good if g[1] in on_record]
-        if fast_again is not None:
-            again += zip(
-                fast_again.column("_row").to_pylist(), fast_again.column("citizen_id").to_pylist(), strict=True
-            )
-        cells = _cells_of(data, first_row, {row_no for row_no, _ in again}, delimiter)
-        for row_no, cid in again:
-            rejected.append((
-                row_no, cells.get(row_no, []),
-                f"citizen_id: Số CCCD {cid} đã có hồ sơ đoàn viên (hoặc xuất hiện ở dòng trước trong tệp): "
-                "mỗi người chỉ có một hồ sơ.",
-            ))  # fmt: skip
-    rejected.sort()
-    ncols = len(header_cells)
+    for name, value in after.items():
+        setattr(state, name, value)
+
+
+def _already_on_record(good, fast_again, on_record: set[str], data, first_row, delimiter) -> list[tuple]:
+    """The error rows for a batch's accepted rows whose CCCD turned out to be on record."""
+    if not on_record:
+        return []
+    again = [(g[0], g[1]) for g in good if g[1] in on_record]
+    if fast_again is not None:
+        again += zip(fast_again.column("_row").to_pylist(), fast_again.column("citizen_id").to_pylist(), strict=True)
+    cells = _cells_of(data, first_row, {row_no for row_no, _ in again}, delimiter)
+    return [
+        (
+            row_no, cells.get(row_no, []),
+            f"citizen_id: Số CCCD {cid} đã có hồ sơ đoàn viên (hoặc xuất hiện ở dòng trước trong tệp): "
+            "mỗi người chỉ có một hồ sơ.",
+        )
+        for row_no, cid in again
+    ]  # fmt: skip
+
+
+def _write_errors(errors_file, rejected: list[tuple], ncols: int) -> None:
+    writer = csv.writer(errors_file)
     for row_no, cells, reasons in rejected:
-        errors_writer.writerow([row_no, *(cells + [""] * (ncols - len(cells)))[:ncols], reasons])
-    state.read += checked.read
-    state.imported += len(writable) + (fast_w.num_rows if fast_w is not None else 0)
-    state.rejected += len(rejected)
+        writer.writerow([row_no, *(cells + [""] * (ncols - len(cells)))[:ncols], reasons])
+    errors_file.flush()
 
 
 def _cids(table) -> list[str]:
@@ -897,10 +945,13 @@ def _remember(table: str, numbers: list[str]) -> None:
         cursor.executemany(f"INSERT INTO {table} (citizen_id) VALUES (%s)", [(n,) for n in numbers])
 
 
-def _write(writable: list, fast, sink: _Sink, checked: Checked, not_written: Counter, state: Checkpoint) -> None:
+def _write(
+    writable: list, fast, sink: _Sink, checked: Checked, not_written: Counter, state: Checkpoint, after: dict
+) -> None:
     """One batch's valid rows (`fast`: the columnar pass's, an Arrow table; `writable`: the others),
-    their status records, MemberStat, the dashboards and an audit entry. `not_written`: the
-    rollup keys of the batch's accepted rows found on record after all."""
+    their status records, MemberStat, the dashboards and an audit entry, which also records this
+    run's progress after the batch (`after`). `not_written`: the rollup keys of the batch's
+    accepted rows found on record after all."""
     n_fast = fast.num_rows if fast is not None else 0
     if not writable and not n_fast:
         return
@@ -941,9 +992,12 @@ def _write(writable: list, fast, sink: _Sink, checked: Checked, not_written: Cou
     if state.rollups_from is None:
         _add_rollups(checked, not_written, sink, stats=sink.text)
     AuditEvent.objects.create(
-        actor_id=sink.actor_id, target_type="organisations.unit", target_id=sink.unit.pk, action="import_members",
+        actor_id=sink.actor_id, target_type="organisations.unit", target_id=sink.unit.pk, action=BATCH_ACTION,
         summary=f"Nhập {vi_int(len(ids))} đoàn viên từ tệp {sink.source} (mã {ids[0]}–{ids[-1]})"[:300],
-        changes={"file": sink.source, "members": len(ids), "first_id": ids[0], "last_id": ids[-1]},
+        changes={
+            "file": sink.source, "members": len(ids), "first_id": ids[0], "last_id": ids[-1], "run": state.run,
+            "checkpoint": after,
+        },
     )  # fmt: skip
 
 

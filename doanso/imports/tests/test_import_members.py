@@ -384,3 +384,62 @@ def test_dashboards_added_before_a_crash_are_not_added_again_on_resume(cast, tmp
     stats_exact()
     rollups.dashboards_recount()
     assert rollup_snapshot() == after
+
+
+def test_batch_committed_before_a_crash_is_not_read_again_on_resume(cast, tmp_path, monkeypatch):
+    """The process dies after a batch was committed but before the checkpoint file said so: the
+    progress recorded in that batch's audit entry, in its transaction, tells --resume to go on
+    after it, so its rows are not refused as "already on record" and its error rows stay once."""
+    from doanso.imports import stream
+
+    before = Member.objects.count()
+    rows = [person(i, cast.b111.code) for i in range(15)]
+    rows[7] = person(7, cast.b111.code, **{"Ngày sinh": "31/02/2004"})  # an error in the second batch
+    path = write(tmp_path / "c.csv", rows)
+    original = stream.Checkpoint.save
+
+    def dies_after_second_commit(self, cp_path):
+        if self.batches == 2:
+            raise SystemExit("mất điện")
+        original(self, cp_path)
+
+    monkeypatch.setattr(stream.Checkpoint, "save", dies_after_second_commit)
+    with pytest.raises(SystemExit):
+        import_csv(path, unit=cast.c11.code, batch=5)
+    monkeypatch.setattr(stream.Checkpoint, "save", original)
+    assert Member.objects.count() == before + 9  # two batches committed
+    state = json.loads((tmp_path / "c.csv.checkpoint.json").read_text())
+    assert state["batches"] == 1 and state["imported"] == 5  # the file knows of the first only
+    report = import_csv(path, unit=cast.c11.code, batch=5, resume=True)
+    assert (report.read, report.imported, report.rejected) == (15, 14, 1)
+    assert Member.objects.count() == before + 14
+    assert [(e["Dòng"], "date_of_birth" in e["Lỗi"]) for e in errors_of(path)] == [("9", True)]
+    state = json.loads((tmp_path / "c.csv.checkpoint.json").read_text())
+    assert state["done"] and state["batches"] == 3 and state["imported"] == 14
+    stats_exact()
+
+
+def test_a_batch_that_fails_leaves_no_error_rows_behind(cast, tmp_path, monkeypatch):
+    """Error rows are written before their batch commits: a batch that fails takes them back on
+    resume, so each appears once."""
+    from doanso.imports import stream
+
+    rows = [person(i, cast.b111.code) for i in range(10)]
+    rows[6] = person(6, cast.b111.code, **{"Giới tính": "?"})
+    path = write(tmp_path / "e.csv", rows)
+    original = stream._write
+
+    def fails(writable, fast, sink, checked, not_written, state, after):
+        if state.batches == 1:  # the second batch
+            raise RuntimeError("mất kết nối")
+        return original(writable, fast, sink, checked, not_written, state, after)
+
+    monkeypatch.setattr(stream, "_write", fails)
+    with pytest.raises(RuntimeError):
+        import_csv(path, unit=cast.c11.code, batch=5)
+    assert len(errors_of(path)) == 1  # written, but its batch did not commit
+    monkeypatch.setattr(stream, "_write", original)
+    report = import_csv(path, unit=cast.c11.code, batch=5, resume=True)
+    assert (report.imported, report.rejected) == (9, 1)
+    assert [e["Dòng"] for e in errors_of(path)] == ["8"]
+    stats_exact()
