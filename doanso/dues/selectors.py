@@ -318,6 +318,53 @@ def unpaid_months_for(members: Iterable[Member], first: date, last: date) -> dic
     return out
 
 
+@dataclass
+class PaidThrough:
+    """What the ledger says of a member's dues at a hand-over (transfer, introduction letter)."""
+
+    month: date | None  # paid up to and including this month (None: nothing owed was ever paid)
+    unpaid: list[date]  # months owed up to the current one and not paid
+
+    @property
+    def month_text(self) -> str:
+        return f"{self.month:%m/%Y}" if self.month else ""
+
+
+def paid_through(members: Iterable[Member], as_of: date | None = None) -> dict[int, PaidThrough | None]:
+    """Per member, the month the ledger says dues are paid up to (None where the member's unit does
+    not keep its dues book in Đoàn Số). Paid up to the month before the first unpaid month owed;
+    with nothing owing, the current month, or the last month paid ahead. No actor: callers scope."""
+    members = list(members)
+    if not members:
+        return {}
+    last = month_of(as_of or timezone.localdate())
+    starts = LedgerStarts(branch_ids={m.unit_id for m in members})
+    timelines = _status_timelines([m.pk for m in members])
+    paid: dict[int, set[date]] = defaultdict(set)
+    for mid, month in DuesMonth.objects.filter(member_id__in=[m.pk for m in members]).values_list("member_id", "month"):
+        paid[mid].add(month)
+    out: dict[int, PaidThrough | None] = {}
+    for m in members:
+        start = starts.for_unit(m.unit_id, m.unit_path)
+        if start is None:
+            out[m.pk] = None
+            continue
+        due = _due_months(m, start, last, timelines.get(m.pk, []))
+        unpaid = [x for x in due if x not in paid[m.pk]]
+        if unpaid:
+            month = month_add(unpaid[0], -1)
+            if m.admitted_on and month < month_of(m.admitted_on):
+                month = None  # owes from the month of admission on
+        else:
+            month = max(due) if due else None
+            while month is not None and month_add(month, 1) in paid[m.pk]:  # paid ahead
+                month = month_add(month, 1)
+            if month is None and paid[m.pk]:
+                month = max(paid[m.pk])
+        out[m.pk] = PaidThrough(month=month, unpaid=unpaid)
+    return out
+
+
 # ---------------------------------------------------------------- a branch's month
 
 

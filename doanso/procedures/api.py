@@ -93,8 +93,30 @@ def _case_out(case: Case, full: bool = False) -> dict:
             if case.is_open and case.state in t.sources
         ]
         out["data"] = case.data
+        if case.kind == "transfer" and case.is_open and case.state == "requested":
+            out["dues_book"] = _dues_book(case)
         out["documents"] = ["docx", "pdf"] if documents.has_document(case) else []
     return out
+
+
+def _dues_book(case: Case) -> list[dict]:
+    """What the dues book says of each member to be released (`kept: false`: the branch does not
+    keep its book here, the month must be stated); `paid_to` "" means nothing paid yet."""
+    from doanso.dues.selectors import paid_through
+
+    members = [s.member for s in case.subjects.select_related("member") if s.member]
+    book = paid_through(members)
+    return [
+        {"member": m.pk, "kept": False, "paid_to": None, "unpaid": []}
+        if book.get(m.pk) is None
+        else {
+            "member": m.pk,
+            "kept": True,
+            "paid_to": book[m.pk].month_text,
+            "unpaid": [f"{x:%m/%Y}" for x in book[m.pk].unpaid],
+        }  # fmt: skip
+        for m in members
+    ]
 
 
 def _case(request, pk: int) -> Case:

@@ -81,7 +81,10 @@ def context_for(case: Case) -> dict[str, Any]:
         "issuer": issuer.name,
         "receiver": receiver.name if receiver else case.data.get("destination", ""),
         "remarks": case.data.get("remarks", ""),
-        "dues_paid_to": case.data.get("dues_paid_to", ""),
+        "dues_paid_to": case.data.get("dues_paid_to", ""),  # templates edited before dues_line keep working
+        "dues_line": f"Đã đóng đoàn phí đến tháng {case.data['dues_paid_to']}."
+        if case.data.get("dues_paid_to")
+        else "Chưa đóng đoàn phí.",
         "signer": case.data.get("signer", ""),
         "signer_title": "BÍ THƯ",
         "on_behalf": "TM. BAN THƯỜNG VỤ"
@@ -162,7 +165,7 @@ def build_templates() -> list[Path]:
             )
             doc.add_paragraph("Đến sinh hoạt Đoàn tại: {{ receiver }}.")
             doc.add_paragraph("Nhận xét: {{ remarks }}")
-            doc.add_paragraph("Đã đóng đoàn phí đến tháng {{ dues_paid_to }}.")
+            doc.add_paragraph("{{ dues_line }}")
         sign = doc.add_table(rows=1, cols=2)
         left, right = sign.rows[0].cells
         left.paragraphs[0].add_run("Nơi nhận:").bold = True
@@ -233,7 +236,7 @@ def render_pdf(case: Case) -> bytes:
             for p in ctx["people"]
         ]
         lines += [f"Đến sinh hoạt Đoàn tại: {ctx['receiver']}.", f"Nhận xét: {ctx['remarks']}",
-                  f"Đã đóng đoàn phí đến tháng {ctx['dues_paid_to']}."]  # fmt: skip
+                  ctx["dues_line"]]  # fmt: skip
     for line in lines:
         pdf.multi_cell(0, 7, line, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         pdf.ln(1)

@@ -56,7 +56,10 @@ class ApproveForm(forms.Form):
 
 class ReleaseForm(forms.Form):
     remarks = forms.CharField(label="Nhận xét của đơn vị đi", widget=forms.Textarea(attrs={"rows": 2}))
-    dues_paid_to = forms.CharField(label="Đoàn phí đã đóng đến tháng (mm/yyyy)", max_length=7)
+    dues_paid_to = forms.CharField(
+        label="Đoàn phí đã đóng đến tháng (mm/yyyy)", max_length=7, required=False,
+        help_text="Đơn vị ghi sổ đoàn phí trên Đoàn Số: để trống, lấy theo sổ.",
+    )  # fmt: skip
     note = forms.CharField(label="Ghi chú", required=False)
 
 

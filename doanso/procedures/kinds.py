@@ -134,7 +134,11 @@ TRANSFER.add(
         frozenset({"requested"}),
         "released",
         "deciding",
-        ("remarks", "dues_paid_to"),
+        ("remarks",),  # dues_paid_to: from the unit's dues book where it keeps one (services._transfer_release)
+        fields=(
+            ("remarks", "Nhận xét của đơn vị đi", "textarea"),
+            ("dues_paid_to", "Đoàn phí đã đóng đến tháng (để trống: theo sổ đoàn phí)", "month"),
+        ),
     )  # fmt: skip
 )
 TRANSFER.add(

@@ -17,6 +17,8 @@ from doanso.core.memo import memoized
 from doanso.core.models import Ethnicity, Religion
 from doanso.core.rules import rules_on
 from doanso.core.scope import ScopeError, require
+from doanso.dues.months import parse_month
+from doanso.dues.selectors import paid_through
 from doanso.members.models import Member
 from doanso.members.services import (
     StatusChange,
@@ -663,20 +665,49 @@ def _record_statuses(*, actor: Any, changes: dict[int, StatusChange]) -> dict[in
 
 def _transfer_release(*, cases: list[Case], data: dict, actor: Any, transition: Transition) -> dict:
     """The sending unit releases: remarks, dues settled to a month; the member is in transit (or, out of
-    the system, has left with an introduction letter)."""
-    paid = str(data["dues_paid_to"]).strip()
-    try:
-        month = datetime.strptime(paid, "%m/%Y").date()
-    except ValueError:
-        error = ValidationError({"dues_paid_to": "Đoàn phí đã đóng đến tháng: nhập theo dạng mm/yyyy."})
-        return {c.pk: error for c in cases}
-    if month > _today():
-        return {c.pk: ValidationError({"dues_paid_to": "Tháng đóng đoàn phí không được ở tương lai."}) for c in cases}
+    the system, has left with an introduction letter). Where the unit keeps its dues book here, the
+    month is the book's (left blank, it is filled in from there; a month the book does not show
+    paid is refused); elsewhere the official states it."""
     today = _today()
-    step = {"remarks": vn.nfc(data["remarks"]), "dues_paid_to": paid, "released_on": today.isoformat()}
     members = _subject_members(cases)
-    receivers = Unit.objects.in_bulk({c.data["to_unit"] for c in cases if not c.data.get("out")})
+    book = paid_through(members.values(), today)
+    paid = str(data.get("dues_paid_to") or "").strip()
+    stated = None
+    if paid:
+        try:
+            stated = parse_month(paid, "dues_paid_to", "Đoàn phí đã đóng đến tháng")
+        except ValidationError as error:
+            return {c.pk: error for c in cases}
+        paid = f"{stated:%m/%Y}"
+    remarks = vn.nfc(data["remarks"])
+    steps: dict[int, dict] = {}
     out: dict[int, Any] = {}
+    for case in cases:
+        member = members[case.pk]
+        ledger = book.get(member.pk)
+        if ledger is None and stated is None:
+            out[case.pk] = ValidationError({
+                "dues_paid_to": f"{member.full_name}: đơn vị chưa ghi sổ đoàn phí trên Đoàn Số, hãy nhập tháng "
+                "đã đóng đến (mm/yyyy)."
+            })  # fmt: skip
+            continue
+        if ledger is None and stated > today:  # the book may show months paid ahead; a statement may not
+            out[case.pk] = ValidationError({"dues_paid_to": "Tháng đóng đoàn phí không được ở tương lai."})
+            continue
+        if ledger is not None and stated is not None and stated != ledger.month:
+            shown = f"đến tháng {ledger.month_text}" if ledger.month else "chưa đóng tháng nào"
+            owing = f" (còn nợ: {', '.join(f'{x:%m/%Y}' for x in ledger.unpaid)})" if ledger.unpaid else ""
+            out[case.pk] = ValidationError({
+                "dues_paid_to": f"Sổ đoàn phí ghi {member.full_name} {shown}{owing}, không phải {paid}: "
+                "hãy ghi khoản đã thu vào sổ trước, hoặc để trống để lấy theo sổ."
+            })  # fmt: skip
+            continue
+        month = stated.strftime("%m/%Y") if stated else ledger.month_text  # "": nothing paid yet
+        steps[case.pk] = {"remarks": remarks, "dues_paid_to": month, "released_on": today.isoformat()}
+        if ledger is not None and ledger.unpaid:
+            steps[case.pk]["dues_unpaid"] = [f"{x:%m/%Y}" for x in ledger.unpaid]
+    cases = [c for c in cases if c.pk not in out]
+    receivers = Unit.objects.in_bulk({c.data["to_unit"] for c in cases if not c.data.get("out")})
     changes: dict[int, StatusChange] = {}
     for case in cases:
         member = members[case.pk]
@@ -695,6 +726,7 @@ def _transfer_release(*, cases: list[Case], data: dict, actor: Any, transition: 
     for case in cases:
         if case.pk in out:
             continue
+        step = steps[case.pk]
         case.data = {**case.data, **step}
         if case.data.get("out"):
             out[case.pk] = ("left_system", None, f"Đã cấp giấy giới thiệu đến {case.data['destination']}", step)

@@ -122,12 +122,31 @@ def case_detail(request, pk: int):
         "actions": actions,
         "approve_form": ApproveForm(initial={"decision_on": timezone.localdate()}),
         "note_form": NoteForm(),
-        "release_form": ReleaseForm(initial={"dues_paid_to": timezone.localdate().strftime("%m/%Y")}),
+        "release_form": _release_form(case, actions),
         "branches": _receiving_branches(request, case),
         "today": timezone.localdate(),
         "has_document": _has_document(case),
     }
     return render(request, "procedures/case_detail.html", context)
+
+
+def _release_form(case: Case, actions) -> ReleaseForm | None:
+    """The sending unit's release form, its dues month filled in from the dues book where kept."""
+    if not any(t.action == "release" for t in actions):
+        return None
+    from doanso.dues.selectors import paid_through
+
+    members = [s.member for s in case.subjects.select_related("member") if s.member]
+    book = paid_through(members)
+    form = ReleaseForm()
+    if members and all(book.get(m.pk) is not None for m in members):
+        ledger = book[members[0].pk]
+        if len(members) == 1:
+            form.initial["dues_paid_to"] = ledger.month_text
+            owing = f" Còn nợ: {', '.join(f'{x:%m/%Y}' for x in ledger.unpaid)}." if ledger.unpaid else ""
+            shown = f"đến tháng {ledger.month_text}" if ledger.month else "chưa đóng tháng nào"
+            form.fields["dues_paid_to"].help_text = f"Theo sổ đoàn phí: đã đóng {shown}.{owing}"
+    return form
 
 
 def _has_document(case: Case) -> bool:

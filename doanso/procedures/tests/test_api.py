@@ -85,6 +85,10 @@ def test_errors_are_vietnamese_and_scope_holds(cast):
         "/api/cases/open/", {"kind": "transfer", "member": cast.m_b111_1.pk, "to_unit": cast.c21.pk}, format="json"
     )
     case = r.json()["id"]
+    shown = c11.get(f"/api/cases/{case}/").json()
+    assert shown["dues_book"] == [{"member": cast.m_b111_1.pk, "kept": False, "paid_to": None, "unpaid": []}]
+    r = c11.post(f"/api/cases/{case}/act/", {"action": "release", "data": {"remarks": "Tốt"}}, format="json")
+    assert r.status_code == 400 and "hãy nhập tháng" in r.json()["errors"]["dues_paid_to"][0]
     assert c12.get(f"/api/cases/{case}/").status_code == 404
     assert c12.post(f"/api/cases/{case}/act/", {"action": "release"}, format="json").status_code == 404
     member = client_for(cast.users["member_b111"])

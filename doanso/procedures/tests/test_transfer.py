@@ -164,3 +164,96 @@ def test_transfer_out_of_the_system_prints_a_letter(cast, client):
     text = "\n".join(p.text for p in Document(io.BytesIO(body)).paragraphs)
     assert "tại Nhật Bản" in text and m.full_name in text
     assert exact_rollup()
+
+
+def test_release_takes_the_dues_month_from_the_branch_dues_book(cast, client):
+    """Where the branch keeps its dues book here, the month written on the hand-over is the book's:
+    left blank it is filled in, a month the book does not show paid is refused, the arrears are
+    kept with the case, and the case page offers the book's month."""
+    from doanso.dues import services as dues
+    from doanso.dues.months import month_add, month_of
+
+    this = month_of(TODAY)
+    m, n = cast.m_b111_1, cast.m_b111_2
+    dues.ledger_start_set(actor=cast.users["b111"], unit=cast.b111, month=month_add(this, -3))
+    for back in (3, 2):
+        dues.dues_record(actor=cast.users["b111"], unit=cast.b111, month=month_add(this, -back), members=[m, n])
+    dues.dues_record(actor=cast.users["b111"], unit=cast.b111, month=month_add(this, -1), members=[n])
+    dues.dues_record(actor=cast.users["b111"], unit=cast.b111, month=this, members=[n])
+    dues.dues_record(actor=cast.users["b111"], unit=cast.b111, month=month_add(this, 1), members=[n])  # ahead
+    two_back, last = month_add(this, -2), month_add(this, -1)
+    case = services.transfer_open(actor=cast.users["c11"], member=m, to_unit=cast.c21, reason="Đi làm ở Cà Mau")
+    client.force_login(cast.users["c11"])
+    page = client.get(reverse("case_detail", args=[case.pk])).content.decode()
+    assert f'value="{two_back:%m/%Y}"' in page and f"Còn nợ: {last:%m/%Y}, {this:%m/%Y}" in page
+    api = client.get(f"/api/cases/{case.pk}/").json()  # what the mobile app shows before releasing
+    assert api["dues_book"] == [
+        {"member": m.pk, "kept": True, "paid_to": f"{two_back:%m/%Y}", "unpaid": [f"{last:%m/%Y}", f"{this:%m/%Y}"]}
+    ]
+    with pytest.raises(ValidationError, match=f"Sổ đoàn phí ghi {m.full_name} đến tháng {two_back:%m/%Y}"):
+        services.case_act(
+            actor=cast.users["c11"],
+            case=case,
+            action="release",
+            data={"remarks": "Tốt", "dues_paid_to": f"{this:%m/%Y}"},
+        )
+    m.refresh_from_db()
+    assert m.status == "active" and Case.objects.get(pk=case.pk).state == "requested"  # nothing changed
+    case = services.case_act(actor=cast.users["c11"], case=case, action="release", data={"remarks": "Tốt"})
+    assert case.state == "released"
+    assert case.data["dues_paid_to"] == f"{two_back:%m/%Y}"
+    assert case.data["dues_unpaid"] == [f"{last:%m/%Y}", f"{this:%m/%Y}"]
+    # Paid a month ahead: the book's month is accepted when stated (in either form), though in the future.
+    ahead = month_add(this, 1)
+    other = services.transfer_open(actor=cast.users["c11"], member=n, to_unit=cast.c21, reason="Đi học")
+    with pytest.raises(ValidationError, match=f"đến tháng {ahead:%m/%Y}, không phải {this:%m/%Y}"):
+        services.case_act(
+            actor=cast.users["c11"],
+            case=other,
+            action="release",
+            data={"remarks": "Tốt", "dues_paid_to": f"{this:%m/%Y}"},
+        )
+    other = services.case_act(
+        actor=cast.users["c11"], case=other, action="release", data={"remarks": "Tốt", "dues_paid_to": f"{ahead:%Y-%m}"}
+    )
+    assert other.data["dues_paid_to"] == f"{ahead:%m/%Y}" and "dues_unpaid" not in other.data
+
+
+def test_release_without_a_dues_book_needs_the_month_stated(cast):
+    from doanso.dues.months import month_add, month_of
+
+    m = cast.m_b111_1
+    case = services.transfer_open(actor=cast.users["c11"], member=m, to_unit=cast.c21, reason="Đi làm ở Cà Mau")
+    with pytest.raises(ValidationError, match="chưa ghi sổ đoàn phí trên Đoàn Số, hãy nhập tháng"):
+        services.case_act(actor=cast.users["c11"], case=case, action="release", data={"remarks": "Tốt"})
+    ahead = month_add(month_of(TODAY), 1)
+    with pytest.raises(ValidationError, match="không được ở tương lai"):
+        services.case_act(
+            actor=cast.users["c11"],
+            case=case,
+            action="release",
+            data={"remarks": "Tốt", "dues_paid_to": f"{ahead:%m/%Y}"},
+        )
+    m.refresh_from_db()
+    assert m.status == "active"
+
+
+def test_a_letter_for_a_member_who_never_paid_says_so(cast, client):
+    import io
+
+    from docx import Document
+
+    from doanso.dues import services as dues
+    from doanso.dues.months import month_of
+
+    m = cast.m_b111_1
+    dues.ledger_start_set(actor=cast.users["b111"], unit=cast.b111, month=month_of(TODAY))
+    m.admitted_on = month_of(TODAY)
+    m.save(update_fields=["admitted_on"])
+    case = services.transfer_open(actor=cast.users["c11"], member=m, to_unit=None, destination="Đoàn TN tại Lào")
+    case = services.case_act(actor=cast.users["c11"], case=case, action="release", data={"remarks": "Tốt"})
+    assert case.data["dues_paid_to"] == "" and case.data["dues_unpaid"] == [f"{month_of(TODAY):%m/%Y}"]
+    client.force_login(cast.users["c11"])
+    body = client.get(reverse("case_document", args=[case.pk, "docx"])).content
+    text = "\n".join(p.text for p in Document(io.BytesIO(body)).paragraphs)
+    assert "Chưa đóng đoàn phí." in text and "đến tháng" not in text
