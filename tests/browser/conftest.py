@@ -18,7 +18,10 @@ ARGS = [
 
 
 @pytest.fixture(scope="session")
-def browser():
+def browser(live_server):
+    # Set up after the live server, so torn down before it: Chromium's keep-alive connections are
+    # closed while the server still shares the in-memory SQLite connection with its request threads
+    # (closed after, a request thread would close that connection from the wrong thread).
     if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
         pytest.fail("Debian's chromium is not installed: run `make test` (it installs it) or apt-get install chromium")
     from playwright.sync_api import sync_playwright
