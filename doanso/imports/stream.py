@@ -68,6 +68,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pv
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, reset_queries, transaction
 
 from doanso.core.models import AuditEvent
@@ -83,7 +84,7 @@ from doanso.members.bulk import (
     vi_int,
 )  # fmt: skip
 from doanso.members.choices import MemberStatus
-from doanso.members.models import Member, MemberStatusRecord
+from doanso.members.models import Member, MemberStatusRecord, RegisterLock
 from doanso.organisations.models import Unit
 
 from . import headers
@@ -132,6 +133,7 @@ class Checkpoint:
     dropped: dict | None = None  # what a first load dropped and must rebuild (SecondaryIndexes.state)
     rollups_from: int | None = None  # a first load's dashboards are added at the end, from this member id
     run: str = ""  # this run's mark in its batches' audit entries (see _recover_batch_mark)
+    lock: int | None = None  # a first load's RegisterLock, deleted when its dashboards are added
 
     def save(self, path: Path) -> None:
         with _SAVING:  # a first load's dashboards and index rebuild finish in two threads
@@ -693,12 +695,20 @@ def _drop_indexes(state: Checkpoint, cp_path: Path, say) -> list[SecondaryIndexe
     started = time.monotonic()
     indexes = [SecondaryIndexes(model, keep=definitions) for model, definitions in keep.items()]
     with transaction.atomic():
+        try:
+            rollups.require_register_open()  # one first load at a time
+        except ValidationError as exc:
+            raise ImportFileError(" ".join(exc.messages)) from exc
         for ix in indexes:
             ix.drop()
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(Member._meta.db_table)}")
+            state.rollups_from = cursor.fetchone()[0]
+        # Nobody else writes members until the dashboards are added (RegisterLock says why).
+        state.lock = RegisterLock.objects.create(
+            reason=f"import_members --first-load {Path(state.file).name}", first_id=state.rollups_from
+        ).pk
     state.dropped = {ix.table: ix.state() for ix in indexes}
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(Member._meta.db_table)}")
-        state.rollups_from = cursor.fetchone()[0]
     state.save(cp_path)
     say(f"Lần nạp đầu: đã bỏ chỉ mục phụ và khóa ngoại, sẽ dựng lại khi xong ({time.monotonic() - started:.1f}s).")
     return indexes
@@ -749,11 +759,16 @@ def _recover_batch_mark(state: Checkpoint, unit: Unit) -> None:
 
 def _add_pending_rollups(state: Checkpoint, cp_path: Path, say) -> None:
     """A first load's dashboards and MemberStat, added once for every member it wrote (ids from
-    `state.rollups_from` on: nobody else registers members during a first load). The same
+    `state.rollups_from` on: the RegisterLock keeps other member writes out meanwhile, and goes in
+    this transaction). The same
     transaction writes an audit entry saying which members were added: if the process dies after
     the commit but before the checkpoint file says so, a resumed import reads it there
     (`_recover_dashboards_mark`) instead of adding them twice."""
     if state.rollups_from is None:
+        if state.lock is not None:  # the dashboards were added (found on resume): free the register
+            RegisterLock.objects.filter(pk=state.lock).delete()
+            state.lock = None
+            state.save(cp_path)
         return
     started = time.monotonic()
     say("Cộng số liệu bảng điều khiển…")
@@ -777,7 +792,9 @@ def _add_pending_rollups(state: Checkpoint, cp_path: Path, say) -> None:
                 f"(mã {first}–{last})",
                 changes={"file": state.file, "size": state.size, "first_id": first, "last_id": last},
             )  # fmt: skip
-    state.rollups_from = None
+        if state.lock is not None:
+            RegisterLock.objects.filter(pk=state.lock).delete()
+    state.rollups_from, state.lock = None, None
     state.save(cp_path)
     say(f"  xong số liệu ({time.monotonic() - started:.1f}s)")
 

@@ -436,6 +436,8 @@ class MemberLoad:
         self._last_id = 0
 
     def __enter__(self) -> MemberLoad:
+        if self.incremental:  # into a register in use: not while a first load holds it
+            rollups.require_register_open()
         self._started = time.monotonic()
         if self.drop_indexes:
             for ix in self.indexes:

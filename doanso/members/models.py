@@ -290,3 +290,25 @@ class MemberEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id}/{self.year}-{self.month}/{self.kind}: {self.count}"
+
+
+class RegisterLock(models.Model):
+    """The member register is being loaded for the first time (`import_members --first-load`).
+
+    Such a load writes millions of members without their dashboard figures and adds those at the
+    end, set-based, for every member from `first_id` on; a member written meanwhile by anybody else
+    would be counted twice, or a change to a loaded member lost. While a row is here, the member
+    writes that count in the figures are refused (members.rollups.require_register_open). The load
+    adds the row in the transaction that drops its indexes and deletes it in the one that adds the
+    figures; after a hard kill, `import_members FILE --resume` finishes and deletes it.
+    """
+
+    reason = models.CharField(_("lý do"), max_length=300)
+    first_id = models.BigIntegerField()
+    started_at = models.DateTimeField(_("bắt đầu"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("khóa sổ đoàn viên")
+
+    def __str__(self) -> str:
+        return self.reason

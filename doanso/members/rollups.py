@@ -18,13 +18,23 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 
 from doanso.organisations.models import Unit
 
 from .choices import CURRENT_STATUSES, MemberStatus
-from .models import Member, MemberEvent, MemberFacet, MemberStatusRecord, MemberUnitChange, subtree_filter
+from .models import (
+    Member,
+    MemberEvent,
+    MemberFacet,
+    MemberStatusRecord,
+    MemberUnitChange,
+    RegisterLock,
+    subtree_filter,
+)
 
 # Member fields the facets depend on (what members_relocate / member_update must read).
 FACET_FIELDS = ("unit_id", "status", "sex", "ethnicity_id", "religion_id", "date_of_birth", "party_joined_on")
@@ -157,8 +167,20 @@ def status_event_rows(member_ids: Iterable[int]) -> list[tuple[int, str, str, da
     )
 
 
+def require_register_open() -> None:
+    """Refuse a member write that counts in the figures while a first load holds the register."""
+    lock = RegisterLock.objects.order_by("id").first()
+    if lock is not None:
+        started = timezone.localtime(lock.started_at)
+        raise ValidationError({
+            "__all__": f"Sổ đoàn viên đang được nạp lần đầu ({lock.reason}, từ {started:%H:%M %d/%m/%Y}): "
+            "chưa thể thêm, sửa, chuyển hay đổi tình trạng đoàn viên cho đến khi nạp xong."
+        })  # fmt: skip
+
+
 def on_created(members: Iterable[Member]) -> None:
     """New records (each with its first status record, effective on the admission date)."""
+    require_register_open()
     members = list(members)
     d = Deltas(Chains({m.unit_id for m in members}))
     for m in members:
@@ -170,6 +192,7 @@ def on_created(members: Iterable[Member]) -> None:
 
 def on_status_changed(changes: Iterable[tuple[Member, str, date]]) -> None:
     """(member as it was, new status, effective date) for each status change."""
+    require_register_open()
     changes = list(changes)
     d = Deltas(Chains({m.unit_id for m, _, _ in changes}))
     for m, status, on in changes:
@@ -185,6 +208,7 @@ def on_status_changed(changes: Iterable[tuple[Member, str, date]]) -> None:
 
 def on_updated(before: Mapping[str, Any], member: Member) -> None:
     """An edit of the record (sex, ethnicity, religion, date of birth, Party date…)."""
+    require_register_open()
     after = {f: getattr(member, f) for f in FACET_FIELDS}
     if facet_keys(before) == facet_keys(after):
         return
@@ -197,6 +221,7 @@ def on_updated(before: Mapping[str, Any], member: Member) -> None:
 def on_relocated(rows: list[Mapping[str, Any]], to_unit_id: int, on: date, *, is_transfer: bool) -> None:
     """Members (FACET_FIELDS + "id") moved from their unit to `to_unit_id`: figures and the status
     events held for them follow; a transfer also counts in and out."""
+    require_register_open()
     rows = [r for r in rows if r["unit_id"] != to_unit_id]
     if not rows:
         return
@@ -218,6 +243,7 @@ def on_subtree_moved(root: Unit, old_path: str) -> None:
     """`root`'s subtree moved from `old_path` to `root.path`: the ancestors it left lose its rows and
     the ones it joined gain them; their transfer counts are recounted (a transfer between the
     subtree and a unit it now shares an ancestor with is no longer in/out for that ancestor)."""
+    require_register_open()
     if old_path == root.path:
         return
     before = set(path_chain(old_path)) - {root.pk}

@@ -49,6 +49,7 @@ def _today() -> date:
 def _stat_add(unit_id: int, status: str, delta: int) -> None:
     if not delta:
         return
+    rollups.require_register_open()
     if MemberStat.objects.filter(unit_id=unit_id, status=status).update(count=F("count") + delta):
         return
     try:

@@ -443,3 +443,48 @@ def test_a_batch_that_fails_leaves_no_error_rows_behind(cast, tmp_path, monkeypa
     assert (report.imported, report.rejected) == (9, 1)
     assert [e["Dòng"] for e in errors_of(path)] == ["8"]
     stats_exact()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a first load is PostgreSQL's")
+def test_nobody_else_writes_members_during_a_first_load(cast, tmp_path, monkeypatch):
+    """A first load holds the register (RegisterLock) from dropping its indexes to adding its
+    dashboards: a registration meanwhile is refused, so the figures come out exact, and a second
+    first load is refused while one holds it."""
+    from django.core.exceptions import ValidationError
+
+    from conftest import member_data
+    from doanso.imports import stream
+    from doanso.imports.stream import ImportFileError
+    from doanso.members.models import RegisterLock
+    from doanso.members.services import member_create
+
+    rows = [person(i, cast.b111.code) for i in range(10)]
+    path = write(tmp_path / "f.csv", rows)
+    refused = []
+    original = stream._run_batch
+
+    def registers_meanwhile(*args, **kwargs):
+        try:
+            member_create(
+                actor=cast.users["c11"], unit=cast.b112, data=member_data("Lê Thị Chen", admitted_on=date(2024, 3, 26))
+            )
+        except ValidationError as exc:
+            refused.append(" ".join(exc.messages))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(stream, "_run_batch", registers_meanwhile)
+    import_csv(path, unit=cast.c11.code, batch=5, first_load=True)
+    assert len(refused) == 2 and all("đang được nạp lần đầu (import_members --first-load f.csv" in m for m in refused)
+    assert not RegisterLock.objects.exists() and not Member.objects.filter(full_name="Lê Thị Chen").exists()
+    stats_exact()
+    after = rollup_snapshot()
+    rollups.dashboards_recount()
+    assert rollup_snapshot() == after
+    monkeypatch.setattr(stream, "_run_batch", original)
+    # another first load holds the register: this one stops before dropping anything
+    RegisterLock.objects.create(reason="import_members --first-load khac.csv", first_id=1)
+    full = schema()
+    other = write(tmp_path / "g.csv", [person(i, cast.b112.code) for i in range(20, 25)])
+    with pytest.raises(ImportFileError, match="khac.csv"):
+        import_csv(other, unit=cast.c11.code, batch=5, first_load=True)
+    assert schema() == full and not Member.objects.filter(citizen_id=person(20, cast.b112.code)[4]).exists()

@@ -46,3 +46,30 @@ def test_members_on_every_level_are_summed_once(cast):
     rollups.load_added(ids[0], ids[7])
     rollups.load_added(ids[8], ids[-1])
     assert rows() == {k: n for k, n in per_unit.items() if not k[-1].startswith("transfer")}
+
+
+def test_member_writes_wait_while_a_first_load_holds_the_register(cast):
+    """A first load adds the figures of every member from its first id at the end: a member written
+    meanwhile would be counted twice, so writes that count are refused, with nothing left behind."""
+    from django.core.exceptions import ValidationError
+
+    from conftest import member_data
+    from doanso.members.models import MemberStat, RegisterLock
+    from doanso.members.services import member_change_status, member_create
+
+    actor = cast.users["c11"]
+    lock = RegisterLock.objects.create(reason="import_members --first-load quoc-gia.csv", first_id=1)
+    before = (Member.objects.count(), rows(), dict(MemberStat.objects.values_list("id", "count")))
+    with pytest.raises(ValidationError, match=r"đang được nạp lần đầu \(import_members --first-load quoc-gia.csv"):
+        member_create(actor=actor, unit=cast.b111, data=member_data("Lê Thị Chờ", admitted_on=date(2024, 3, 26)))
+    member = cast.m_b111_1
+    with pytest.raises(ValidationError, match="chưa thể thêm, sửa, chuyển hay đổi tình trạng"):
+        member_change_status(
+            actor=actor, member=member, status="deceased", effective_on=date(2026, 1, 5), reason="Từ trần"
+        )
+    member.refresh_from_db()
+    assert member.status == "active"
+    assert (Member.objects.count(), rows(), dict(MemberStat.objects.values_list("id", "count"))) == before
+    lock.delete()  # the load added its figures
+    created = member_create(actor=actor, unit=cast.b111, data=member_data("Lê Thị Chờ", admitted_on=date(2024, 3, 26)))
+    assert Member.objects.filter(pk=created.pk).exists()
