@@ -214,9 +214,16 @@ def member_book(request):
         if is_official(request.user):
             return redirect("home")
         raise Http404("Tài khoản chưa gắn với hồ sơ đoàn viên.")
+    from doanso.dues.selectors import paid_through
+    from doanso.evaluation import selectors as evaluation
+
+    graded = any(ev.stage == "approved" for ev in evaluation.member_grades(actor=request.user, member=member))
     context = {
         "member": member,
         "statuses": selectors.member_status_history(member=member),
         "moves": selectors.member_unit_history(member=member),
+        # the summary at the top: what is owed, and which sections there are to jump to
+        "dues": paid_through([member]).get(member.pk),
+        "has_evaluation": graded or evaluation.open_round_for_member(member=member) is not None,
     }
     return render(request, "members/book.html", context)

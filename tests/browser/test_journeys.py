@@ -73,12 +73,28 @@ def test_search_and_filters_update_the_list(live_cast, desktop):
 
 
 def test_member_sees_only_their_own_book(live_cast, phone):
+    from doanso.dues.months import month_add, month_of
+    from doanso.dues.services import ledger_start_set
+
     page = phone
     member = live_cast.members["member_b111"]
+    # The branch keeps its dues book from two months back; nothing is paid yet: three months owed.
+    ledger_start_set(actor=live_cast.users["b111"], unit=live_cast.b111, month=month_add(month_of(date.today()), -2))
     log_in(page, member.citizen_id)
     page.wait_for_selector("text=Sổ đoàn viên điện tử")
     assert member.full_name in page.content()
+    assert page.locator("#dues-summary").inner_text() == "Còn nợ đoàn phí 3 tháng"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # The personal record is folded; the row of links reaches each part and stays at the top.
+    assert not page.locator("#ho-so dd.mono").is_visible()
+    assert page.evaluate("document.querySelector('#qua-trinh').getBoundingClientRect().top") > 740  # below the fold
+    page.click(".jump >> text=Quá trình")
+    page.wait_for_function(
+        "window.scrollY > 0 && document.querySelector('#qua-trinh').getBoundingClientRect().top < 700"
+    )
+    page.click(".jump >> text=Hồ sơ")
+    page.click("#ho-so summary")
+    assert page.locator("#ho-so dd.mono").inner_text().startswith(member.citizen_id)
     response = page.goto(f"/doan-vien/{live_cast.members['m_b111_1'].pk}/")
     assert response.status == 404
     response = page.goto("/don-vi/")
