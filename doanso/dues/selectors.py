@@ -329,6 +329,14 @@ class PaidThrough:
     def month_text(self) -> str:
         return f"{self.month:%m/%Y}" if self.month else ""
 
+    @property
+    def paid_text(self) -> str:
+        return f"đến tháng {self.month_text}" if self.month else "chưa đóng tháng nào"
+
+    @property
+    def unpaid_texts(self) -> list[str]:
+        return [f"{m:%m/%Y}" for m in self.unpaid]
+
 
 def paid_through(members: Iterable[Member], as_of: date | None = None) -> dict[int, PaidThrough | None]:
     """Per member, the month the ledger says dues are paid up to (None where the member's unit does

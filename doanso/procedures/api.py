@@ -113,7 +113,7 @@ def _dues_book(case: Case) -> list[dict]:
             "member": m.pk,
             "kept": True,
             "paid_to": book[m.pk].month_text,
-            "unpaid": [f"{x:%m/%Y}" for x in book[m.pk].unpaid],
+            "unpaid": book[m.pk].unpaid_texts,
         }  # fmt: skip
         for m in members
     ]

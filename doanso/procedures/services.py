@@ -695,17 +695,16 @@ def _transfer_release(*, cases: list[Case], data: dict, actor: Any, transition: 
             out[case.pk] = ValidationError({"dues_paid_to": "Tháng đóng đoàn phí không được ở tương lai."})
             continue
         if ledger is not None and stated is not None and stated != ledger.month:
-            shown = f"đến tháng {ledger.month_text}" if ledger.month else "chưa đóng tháng nào"
-            owing = f" (còn nợ: {', '.join(f'{x:%m/%Y}' for x in ledger.unpaid)})" if ledger.unpaid else ""
+            owing = f" (còn nợ: {', '.join(ledger.unpaid_texts)})" if ledger.unpaid else ""
             out[case.pk] = ValidationError({
-                "dues_paid_to": f"Sổ đoàn phí ghi {member.full_name} {shown}{owing}, không phải {paid}: "
+                "dues_paid_to": f"Sổ đoàn phí ghi {member.full_name} {ledger.paid_text}{owing}, không phải {paid}: "
                 "hãy ghi khoản đã thu vào sổ trước, hoặc để trống để lấy theo sổ."
             })  # fmt: skip
             continue
         month = stated.strftime("%m/%Y") if stated else ledger.month_text  # "": nothing paid yet
         steps[case.pk] = {"remarks": remarks, "dues_paid_to": month, "released_on": today.isoformat()}
         if ledger is not None and ledger.unpaid:
-            steps[case.pk]["dues_unpaid"] = [f"{x:%m/%Y}" for x in ledger.unpaid]
+            steps[case.pk]["dues_unpaid"] = ledger.unpaid_texts
     cases = [c for c in cases if c.pk not in out]
     receivers = Unit.objects.in_bulk({c.data["to_unit"] for c in cases if not c.data.get("out")})
     changes: dict[int, StatusChange] = {}

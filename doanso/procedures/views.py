@@ -131,21 +131,19 @@ def case_detail(request, pk: int):
 
 
 def _release_form(case: Case, actions) -> ReleaseForm | None:
-    """The sending unit's release form, its dues month filled in from the dues book where kept."""
+    """The sending unit's release form; for one member whose branch keeps its dues book here, the
+    dues month is filled in from the book, with the months still owed."""
     if not any(t.action == "release" for t in actions):
         return None
     from doanso.dues.selectors import paid_through
 
-    members = [s.member for s in case.subjects.select_related("member") if s.member]
-    book = paid_through(members)
     form = ReleaseForm()
-    if members and all(book.get(m.pk) is not None for m in members):
-        ledger = book[members[0].pk]
-        if len(members) == 1:
-            form.initial["dues_paid_to"] = ledger.month_text
-            owing = f" Còn nợ: {', '.join(f'{x:%m/%Y}' for x in ledger.unpaid)}." if ledger.unpaid else ""
-            shown = f"đến tháng {ledger.month_text}" if ledger.month else "chưa đóng tháng nào"
-            form.fields["dues_paid_to"].help_text = f"Theo sổ đoàn phí: đã đóng {shown}.{owing}"
+    members = [s.member for s in case.subjects.select_related("member") if s.member]
+    ledger = paid_through(members).get(members[0].pk) if len(members) == 1 else None
+    if ledger is not None:
+        form.initial["dues_paid_to"] = ledger.month_text
+        owing = f" Còn nợ: {', '.join(ledger.unpaid_texts)}." if ledger.unpaid else ""
+        form.fields["dues_paid_to"].help_text = f"Theo sổ đoàn phí: đã đóng {ledger.paid_text}.{owing}"
     return form
 
 
