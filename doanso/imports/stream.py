@@ -705,9 +705,7 @@ def _drop_indexes(state: Checkpoint, cp_path: Path, say) -> list[SecondaryIndexe
             cursor.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {connection.ops.quote_name(Member._meta.db_table)}")
             state.rollups_from = cursor.fetchone()[0]
         # Nobody else writes members until the dashboards are added (RegisterLock says why).
-        state.lock = RegisterLock.objects.create(
-            reason=f"import_members --first-load {Path(state.file).name}", first_id=state.rollups_from
-        ).pk
+        state.lock = RegisterLock.objects.create(reason=f"import_members --first-load {Path(state.file).name}").pk
     state.dropped = {ix.table: ix.state() for ix in indexes}
     state.save(cp_path)
     say(f"Lần nạp đầu: đã bỏ chỉ mục phụ và khóa ngoại, sẽ dựng lại khi xong ({time.monotonic() - started:.1f}s).")

@@ -296,7 +296,7 @@ class RegisterLock(models.Model):
     """The member register is being loaded for the first time (`import_members --first-load`).
 
     Such a load writes millions of members without their dashboard figures and adds those at the
-    end, set-based, for every member from `first_id` on; a member written meanwhile by anybody else
+    end, set-based, for every member from its first id on; a member written meanwhile by anybody else
     would be counted twice, or a change to a loaded member lost. While a row is here, the member
     writes that count in the figures are refused (members.rollups.require_register_open). The load
     adds the row in the transaction that drops its indexes and deletes it in the one that adds the
@@ -304,7 +304,6 @@ class RegisterLock(models.Model):
     """
 
     reason = models.CharField(_("lý do"), max_length=300)
-    first_id = models.BigIntegerField()
     started_at = models.DateTimeField(_("bắt đầu"), auto_now_add=True)
 
     class Meta:

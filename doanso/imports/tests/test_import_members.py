@@ -482,7 +482,7 @@ def test_nobody_else_writes_members_during_a_first_load(cast, tmp_path, monkeypa
     assert rollup_snapshot() == after
     monkeypatch.setattr(stream, "_run_batch", original)
     # another first load holds the register: this one stops before dropping anything
-    RegisterLock.objects.create(reason="import_members --first-load khac.csv", first_id=1)
+    RegisterLock.objects.create(reason="import_members --first-load khac.csv")
     full = schema()
     other = write(tmp_path / "g.csv", [person(i, cast.b112.code) for i in range(20, 25)])
     with pytest.raises(ImportFileError, match="khac.csv"):

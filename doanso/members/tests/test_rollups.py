@@ -58,7 +58,7 @@ def test_member_writes_wait_while_a_first_load_holds_the_register(cast):
     from doanso.members.services import member_change_status, member_create
 
     actor = cast.users["c11"]
-    lock = RegisterLock.objects.create(reason="import_members --first-load quoc-gia.csv", first_id=1)
+    lock = RegisterLock.objects.create(reason="import_members --first-load quoc-gia.csv")
     before = (Member.objects.count(), rows(), dict(MemberStat.objects.values_list("id", "count")))
     with pytest.raises(ValidationError, match=r"đang được nạp lần đầu \(import_members --first-load quoc-gia.csv"):
         member_create(actor=actor, unit=cast.b111, data=member_data("Lê Thị Chờ", admitted_on=date(2024, 3, 26)))
