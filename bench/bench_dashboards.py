@@ -1,4 +1,6 @@
-"""Dashboard benchmarks: the national dashboard and the largest province's, live from the rollups.
+"""Dashboard benchmarks: the national dashboard, the largest province's and the largest grassroots
+unit's (its child units are branches, which keep no rollup rows: their figures are counted from
+their members), live.
 
 Runs against the database in DATABASE_URL (after `manage.py seed_demo`). Read-only. For each, the
 real selector (`dashboard_figures` + `dashboard_tables`: every figure of the page, per child unit)
@@ -33,6 +35,7 @@ from django.utils import timezone  # noqa: E402
 from doanso.accounts.models import Role, User  # noqa: E402
 from doanso.dashboards import selectors  # noqa: E402
 from doanso.members.models import Member, MemberFacet, MemberStatusRecord, MemberUnitChange  # noqa: E402
+from doanso.organisations.choices import UnitKind  # noqa: E402
 from doanso.organisations.models import Unit  # noqa: E402
 
 RUNS = int(os.environ.get("BENCH_RUNS", "15"))
@@ -175,10 +178,19 @@ def main() -> None:
         .values_list("unit_id", flat=True)
         .first()
     )
+    grassroots_id = (
+        MemberFacet.objects.filter(unit__kind=UnitKind.GRASSROOTS, dim="status")
+        .values("unit_id")
+        .annotate(n=Sum("count"))
+        .order_by("-n")
+        .values_list("unit_id", flat=True)
+        .first()
+    )
     try:
         with transaction.atomic():
             bench("dashboard_national_ms", root, year)
             bench("dashboard_province_ms", Unit.objects.get(pk=province_id), year)
+            bench("dashboard_grassroots_ms", Unit.objects.get(pk=grassroots_id), year)
             raise Rollback
     except Rollback:
         pass

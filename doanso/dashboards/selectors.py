@@ -3,6 +3,7 @@
 The member services keep `MemberFacet` / `MemberEvent` (members.rollups) exact in the transaction
 of every write, one row per unit and key holding the figure of the unit's subtree; a dashboard is
 therefore a handful of small queries whatever the size of the subtree (the national one included).
+Branches keep no rows: theirs are counted from their members (`rollups.live_figures`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from doanso.core.models import Ethnicity, Religion
 from doanso.core.scope import require
+from doanso.members import rollups
 from doanso.members.choices import AGE_BANDS, AgeBand, MemberStatus
 from doanso.members.models import MemberEvent, MemberFacet
 from doanso.organisations.models import Unit
@@ -72,24 +74,32 @@ class Table:
 
 
 def dashboard_figures(*, actor: Any, unit: Unit, year: int | None = None) -> Figures:
-    """The figures of `unit`'s subtree and of each child unit (live). Three queries."""
+    """The figures of `unit`'s subtree and of each child unit (live): three queries for the units
+    that keep rollup rows, three more for the branches among them (counted from their members)."""
     require(actor, "member.view", unit)
     year = year or timezone.localdate().year
     children = list(Unit.objects.filter(parent=unit).only("pk", "name", "path", "depth", "closed_on", "kind"))
-    ids = [c.pk for c in children] + ([unit.pk] if unit.depth > 0 else [])
-    facets: dict[int | None, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
-    for unit_id, dim, key, n in (
+    units = [*children, *([unit] if unit.depth > 0 else [])]
+    ids = [u.pk for u in units if rollups.keeps_rows(u)]
+    branches = [u.pk for u in units if not rollups.keeps_rows(u)]
+    facet_rows = list(
         MemberFacet.objects.filter(unit_id__in=ids).exclude(count=0).values_list("unit_id", "dim", "key", "count")
-    ):
+    )
+    event_rows = list(
+        MemberEvent.objects.filter(unit_id__in=ids, year=year)
+        .exclude(count=0)
+        .values_list("unit_id", "month", "kind", "count")
+    )
+    for pk, live in rollups.live_figures(branches, year).items():
+        facet_rows += [(pk, dim, key, n) for (dim, key), n in live.facets.items() if n]
+        event_rows += [(pk, month, kind, n) for (_, month, kind), n in live.events.items() if n]
+    facets: dict[int | None, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    for unit_id, dim, key, n in facet_rows:
         facets[unit_id][dim][key] += n
     events: dict[int | None, Counter] = defaultdict(Counter)
     months: dict[str, list[int]] = {k: [0] * 12 for k in EVENT_LABELS}
     own = unit.pk if unit.depth > 0 else None
-    for unit_id, month, kind, n in (
-        MemberEvent.objects.filter(unit_id__in=ids, year=year)
-        .exclude(count=0)
-        .values_list("unit_id", "month", "kind", "count")
-    ):
+    for unit_id, month, kind, n in event_rows:
         events[unit_id][kind] += n
         if unit_id == own or (own is None and unit_id != unit.pk):
             months.setdefault(kind, [0] * 12)[month - 1] += n

@@ -2,10 +2,14 @@
 
 A row keyed by unit holds the figure of the unit's whole subtree, so a dashboard reads the unit's
 rows and its children's (a few thousand small rows at most) whatever the number of members. A
-member change therefore touches the rows of its branch and of each ancestor (the root excepted:
-its figures are the sum of its children's, which also spares every write a lock on one national
-row). Deltas are summed in a Counter, so a move between two branches of one commune touches only
-the two branches' rows, and written with one upsert per table.
+member change therefore touches the rows of each ancestor of its branch, the root excepted: its
+figures are the sum of its children's, which also spares every write a lock on one national row.
+
+Branches (the units that hold members, MEMBER_HOLDING_KINDS) keep no rows: a branch's figures
+are counted live from its few dozen members (`live_figures`), which is as fast as reading rows
+and spares the tables nine rows in ten (a branch has a row per month in which any of its members
+was admitted). Deltas are summed in a Counter, so a move between two branches of one commune
+touches no row, and written with one upsert per table.
 
 Callers (members.services, members.bulk, tree moves) hand in member rows; nothing here checks
 permissions.
@@ -15,14 +19,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from doanso.organisations.choices import MEMBER_HOLDING_KINDS
 from doanso.organisations.models import Unit
 
 from .choices import CURRENT_STATUSES, MemberStatus
@@ -65,13 +71,28 @@ def event_kind(status: str, previous_status: str) -> str | None:
     return str(status) if status in STATUS_EVENT_KINDS else None
 
 
+HOLDING_KINDS = tuple(sorted(str(k) for k in MEMBER_HOLDING_KINDS))
+
+
+def keeps_rows(unit: Unit) -> bool:
+    """Whether `unit`'s figures are rows of the rollup tables (not counted live: a branch, the root)."""
+    return unit.depth > 0 and unit.kind not in MEMBER_HOLDING_KINDS
+
+
 def path_chain(path: str) -> list[int]:
-    """The units whose rows a member at `path` counts in: ancestors-or-self below the root."""
+    """Ancestors-or-self of the unit at `path`, below the root."""
     return [int(p) for p in path.strip("/").split("/") if p][1:]
 
 
+def unit_chain(path: str, kind: str) -> list[int]:
+    """The units whose rows a member of the unit at `path` counts in: path_chain without the unit
+    itself when it is a branch (branches keep no rows)."""
+    chain = path_chain(path)
+    return chain[:-1] if kind in MEMBER_HOLDING_KINDS else chain
+
+
 class Chains:
-    """unit id -> path_chain, read once per operation."""
+    """unit id -> unit_chain, read once per operation."""
 
     def __init__(self, unit_ids: Iterable[int] = ()):
         self._paths: dict[int, list[int]] = {}
@@ -80,8 +101,8 @@ class Chains:
     def need(self, unit_ids: Iterable[int]) -> None:
         missing = set(unit_ids) - set(self._paths)
         if missing:
-            for pk, path in Unit.objects.filter(pk__in=missing).values_list("pk", "path"):
-                self._paths[pk] = path_chain(path)
+            for pk, path, kind in Unit.objects.filter(pk__in=missing).values_list("pk", "path", "kind"):
+                self._paths[pk] = unit_chain(path, kind)
 
     def __getitem__(self, unit_id: int) -> list[int]:
         if unit_id not in self._paths:
@@ -251,15 +272,25 @@ def on_subtree_moved(root: Unit, old_path: str) -> None:
     left, joined = before - after, after - before
     if not (left or joined):
         return
+    if keeps_rows(root):
+        own_facets = MemberFacet.objects.filter(unit=root).values_list("dim", "key", "count")
+        own_events = (
+            MemberEvent.objects.filter(unit=root)
+            .exclude(kind__in=TRANSFER_KINDS)
+            .values_list("year", "month", "kind", "count")
+        )
+    else:  # a branch: its figures are its members'
+        live = live_figures([root.pk])[root.pk]
+        own_facets = [(*k, n) for k, n in live.facets.items()]
+        own_events = [(*k, n) for k, n in live.events.items() if k[2] not in TRANSFER_KINDS]
     facets: Counter = Counter()
-    for dim, key, n in MemberFacet.objects.filter(unit=root).values_list("dim", "key", "count"):
+    for dim, key, n in own_facets:
         for unit in left:
             facets[(unit, dim, key)] -= n
         for unit in joined:
             facets[(unit, dim, key)] += n
     events: Counter = Counter()
-    rows = MemberEvent.objects.filter(unit=root).exclude(kind__in=TRANSFER_KINDS)
-    for year, month, kind, n in rows.values_list("year", "month", "kind", "count"):
+    for year, month, kind, n in own_events:
         for unit in left:
             events[(unit, year, month, kind)] -= n
         for unit in joined:
@@ -269,13 +300,75 @@ def on_subtree_moved(root: Unit, old_path: str) -> None:
     transfers_recount(Unit.objects.filter(pk__in=left | joined))
 
 
+# ---------------------------------------------------------------- branches, live
+
+
+@dataclass
+class Live:
+    """A branch's figures as the rollups would hold them: facets by (dim, key), events by
+    (year, month, kind)."""
+
+    facets: Counter = field(default_factory=Counter)
+    events: Counter = field(default_factory=Counter)
+
+
+def live_figures(unit_ids: Iterable[int], year: int | None = None) -> dict[int, Live]:
+    """The figures of branches (units whose members are their own: no sub-units) counted from
+    their members, their status records and their transfers, in the rollups' own terms: a member's
+    facets by `facet_keys`, its status events where it is now (they follow it when it moves, as
+    `on_relocated` moves them), a transfer in or out of the branch in the month it took effect.
+    `year`: only that year's events. Three grouped queries whatever the number of branches, each
+    reading only the branches' members (the member table's unit index)."""
+    ids = list(unit_ids)
+    out = {pk: Live() for pk in ids}
+    if not ids:
+        return out
+    members = Member.objects.filter(unit_id__in=ids)
+    grouped = (
+        members.values_list("unit_id", "status", "sex", "ethnicity_id", "religion_id", "date_of_birth__year")
+        .annotate(n=Count("id"), party=Count("id", filter=Q(party_joined_on__isnull=False)))
+        .order_by()
+    )
+    for unit_id, status, sex, eth, rel, born, n, party in grouped:
+        facets = out[unit_id].facets
+        facets[("status", status)] += n
+        if status in _CURRENT:
+            facets[("sex", sex)] += n
+            facets[("eth", eth)] += n
+            facets[("rel", rel)] += n
+            facets[("born", str(born))] += n
+            if party:
+                facets[("party", "1")] += party
+    records = MemberStatusRecord.objects.filter(member__unit_id__in=ids).filter(
+        Q(status=MemberStatus.ACTIVE, previous_status="") | Q(status__in=STATUS_EVENT_KINDS)
+    )
+    moves = MemberUnitChange.objects.filter(unit_change__isnull=True)
+    if year is not None:
+        records, moves = records.filter(effective_on__year=year), moves.filter(effective_on__year=year)
+    grouped = records.values_list("member__unit_id", "status", "effective_on__year", "effective_on__month")
+    for unit_id, status, y, m, n in grouped.annotate(n=Count("id")).order_by():
+        out[unit_id].events[(y, m, "admitted" if status == MemberStatus.ACTIVE else status)] += n
+    for kind, inside, outside in (("transfer_in", "to_unit_id", "from_unit_id"),
+                                  ("transfer_out", "from_unit_id", "to_unit_id")):  # fmt: skip
+        grouped = (
+            moves.filter(**{f"{inside}__in": ids})
+            .exclude(**{outside: F(inside)})
+            .values_list(inside, "effective_on__year", "effective_on__month")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+        for unit_id, y, m, n in grouped:
+            out[unit_id].events[(y, m, kind)] += n
+    return out
+
+
 # ---------------------------------------------------------------- recounts
 
 
 def transfers_recount(units: Iterable[Unit]) -> None:
     """Rebuild the transfer_in / transfer_out rows of `units` from MemberUnitChange."""
     for unit in units:
-        if unit.depth == 0:
+        if not keeps_rows(unit):
             continue
         MemberEvent.objects.filter(unit=unit, kind__in=TRANSFER_KINDS).delete()
         counts: Counter = Counter()
@@ -300,8 +393,8 @@ def _unit_recount(unit: Unit) -> None:
     for status, n in members.values_list("status").annotate(n=Count("id")).order_by():
         facets[(unit.pk, "status", status)] = n
     current = members.filter(status__in=list(_CURRENT))
-    for field, dim in (("sex", "sex"), ("ethnicity_id", "eth"), ("religion_id", "rel")):
-        for value, n in current.values_list(field).annotate(n=Count("id")).order_by():
+    for column, dim in (("sex", "sex"), ("ethnicity_id", "eth"), ("religion_id", "rel")):
+        for value, n in current.values_list(column).annotate(n=Count("id")).order_by():
             facets[(unit.pk, dim, value)] = n
     for dob, n in current.values_list("date_of_birth__year").annotate(n=Count("id")).order_by():
         facets[(unit.pk, "born", str(dob))] += n
@@ -322,7 +415,8 @@ def _unit_recount(unit: Unit) -> None:
 def dashboards_recount(units: Iterable[Unit] | None = None) -> int:
     """Rebuild the dashboard rollups from the raw tables: of `units` (each a subtree figure), or all.
 
-    Returns the number of units recounted. The whole tree is rebuilt set-based (see `load_added`)."""
+    Returns the number of units recounted (branches keep no rows: see `live_figures`). The whole
+    tree is rebuilt set-based (see `load_added`)."""
     if units is None:
         MemberFacet.objects.all().delete()
         MemberEvent.objects.all().delete()
@@ -331,10 +425,10 @@ def dashboards_recount(units: Iterable[Unit] | None = None) -> int:
             with connection.cursor() as cursor:
                 for model in (MemberFacet, MemberEvent):
                     cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        return Unit.objects.filter(depth__gt=0).count()
+        return Unit.objects.filter(depth__gt=0).exclude(kind__in=HOLDING_KINDS).count()
     n = 0
     for unit in units:
-        if unit.depth > 0:
+        if keeps_rows(unit):
             _unit_recount(unit)
             n += 1
     return n
@@ -380,11 +474,11 @@ def _merge(cursor, source: str, model, columns: list[str], *, fresh: bool) -> No
 
 
 def _add_up(cursor, leaf: str, model, columns: list[str], *, fresh: bool) -> None:
-    """Add scratch table `leaf` (unit_id, *columns, n: one row per branch and key) to `model`'s rows.
+    """Add scratch table `leaf` (unit_id, *columns, n: one row per unit and key, counting the unit's
+    own members and its branches') to `model`'s rows, with every ancestor's below the root.
 
-    The branches' rows are `leaf` itself; their ancestors' are summed level by level (a parent's
-    rows are the sum of its children's), which reads each level once instead of every branch row
-    once per ancestor. The root has no rows (its figures are its children's)."""
+    The ancestors' rows are summed level by level (a parent's rows are the sum of its children's),
+    which reads each level once instead of every leaf row once per ancestor."""
     q = connection.ops.quote_name
     unit_t = q(Unit._meta.db_table)
     keys = ", ".join(q(c) for c in columns)
@@ -401,21 +495,15 @@ def _add_up(cursor, leaf: str, model, columns: list[str], *, fresh: bool) -> Non
             f"JOIN {unit_t} u ON u.id = x.unit_id WHERE x.depth = %s GROUP BY u.parent_id, u.depth, {xk}",
             [depth],
         )
-    # A unit's rows may come from its own members and from its children: those units' leaf rows
-    # are summed with dash_up's into dash_sum; the rest of the leaf (branches) is added as it is.
-    cursor.execute(f"DELETE FROM {leaf} WHERE unit_id IN (SELECT id FROM {unit_t} WHERE depth = 0)")
     cursor.execute(
         f"""CREATE TEMP TABLE dash_sum AS SELECT unit_id, {keys}, SUM(n) AS n FROM (
-                SELECT unit_id, {keys}, n FROM {leaf} WHERE unit_id IN (SELECT unit_id FROM dash_up)
-                UNION ALL SELECT unit_id, {keys}, n FROM dash_up) x
+                SELECT unit_id, {keys}, n FROM {leaf} UNION ALL SELECT unit_id, {keys}, n FROM dash_up) x
+            WHERE unit_id IN (SELECT id FROM {unit_t} WHERE depth > 0)
             GROUP BY unit_id, {keys}"""
     )
-    cursor.execute(f"DELETE FROM {leaf} WHERE unit_id IN (SELECT unit_id FROM dash_up)")
     cursor.execute("DROP TABLE dash_up")
     if connection.vendor == "postgresql":
-        cursor.execute(f"ANALYZE {leaf}")
         cursor.execute("ANALYZE dash_sum")
-    _merge(cursor, leaf, model, columns, fresh=fresh)
     _merge(cursor, "dash_sum", model, columns, fresh=fresh)
     cursor.execute("DROP TABLE dash_sum")
 
@@ -438,45 +526,60 @@ def load_added(first_id: int | None = None, last_id: int | None = None, *, admit
     where, params = "1=1", []
     if first_id is not None:
         where, params = "m.id BETWEEN %s AND %s", [first_id, last_id]
-    current = "m.status IN ('active', 'in_transit')"
+    current = "p.status IN (" + ", ".join(f"'{k}'" for k in sorted(_CURRENT)) + ")"
     postgres = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
         if postgres:
             cursor.execute(f"LOCK TABLE {q(MemberFacet._meta.db_table)}, {event} IN SHARE ROW EXCLUSIVE MODE")
             cursor.execute("SET LOCAL work_mem = '256MB'")  # the GROUP BYs' hash tables: millions of groups
-        for table in ("dash_anc", "dash_leaf", "dash_ev", "dash_up", "dash_sum"):
+        for table in ("dash_anc", "dash_prof", "dash_leaf", "dash_ev", "dash_up", "dash_sum"):
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
-        # Every member's (dim, key) pairs in one pass over the member table: each member joined
-        # with the dims it counts in (status always, the rest while on the rolls).
-        dims = " UNION ALL ".join(f"SELECT '{d}' AS dim" for d in FACET_DIMS)
-        key = (
-            "CASE d.dim WHEN 'status' THEN m.status WHEN 'sex' THEN m.sex WHEN 'eth' THEN m.ethnicity_id "
-            f"WHEN 'rel' THEN m.religion_id WHEN 'born' THEN {_text(_year('m.date_of_birth'))} ELSE '1' END"
+        # A member counts first in its unit's rows, or in its branch's parent's: branches keep none.
+        kinds = ", ".join(f"'{k}'" for k in HOLDING_KINDS)
+        owner = (
+            f"JOIN (SELECT id, CASE WHEN kind IN ({kinds}) THEN parent_id ELSE id END AS owner FROM {unit_t}) o "
+            "ON o.id = m.unit_id"
         )
+        # Every member's (dim, key) pairs: the members are first grouped by profile (the fields the
+        # facets read), and each profile joined with the dims it counts in (status always, the rest
+        # while on the rolls): a few hundred thousand profiles instead of millions of members.
         cursor.execute(
-            f"""CREATE TEMP TABLE dash_leaf AS SELECT m.unit_id AS unit_id, {_text("d.dim")} AS dim,
-                    {_text(key)} AS {q("key")}, COUNT(*) AS n
-                FROM {member} m JOIN ({dims}) d
-                  ON d.dim = 'status' OR ({current} AND (d.dim <> 'party' OR m.party_joined_on IS NOT NULL))
-                WHERE {where} GROUP BY m.unit_id, d.dim, {key}""",
+            f"""CREATE TEMP TABLE dash_prof AS SELECT o.owner AS unit_id, m.status AS status, m.sex AS sex,
+                    m.ethnicity_id AS eth, m.religion_id AS rel, {_year("m.date_of_birth")} AS born,
+                    CASE WHEN m.party_joined_on IS NULL THEN 0 ELSE 1 END AS party, COUNT(*) AS n
+                FROM {member} m {owner} WHERE {where} GROUP BY o.owner, m.status, m.sex, m.ethnicity_id,
+                    m.religion_id, {_year("m.date_of_birth")}, CASE WHEN m.party_joined_on IS NULL THEN 0 ELSE 1 END""",
             params,
         )
+        dims = " UNION ALL ".join(f"SELECT '{d}' AS dim" for d in FACET_DIMS)
+        key = (
+            "CASE d.dim WHEN 'status' THEN p.status WHEN 'sex' THEN p.sex WHEN 'eth' THEN p.eth "
+            f"WHEN 'rel' THEN p.rel WHEN 'born' THEN {_text('p.born')} ELSE '1' END"
+        )
+        cursor.execute(
+            f"""CREATE TEMP TABLE dash_leaf AS SELECT p.unit_id AS unit_id, {_text("d.dim")} AS dim,
+                    {_text(key)} AS {q("key")}, SUM(p.n) AS n
+                FROM dash_prof p JOIN ({dims}) d
+                  ON d.dim = 'status' OR ({current} AND (d.dim <> 'party' OR p.party = 1))
+                GROUP BY p.unit_id, d.dim, {key}"""
+        )
+        cursor.execute("DROP TABLE dash_prof")
         _add_up(cursor, "dash_leaf", MemberFacet, ["dim", "key"], fresh=first_id is None)
         cursor.execute("DROP TABLE dash_leaf")
         if admitted_from_members:
             year, month, kind = _year("m.admitted_on"), _month("m.admitted_on"), "'admitted'"
-            rows, only, by = member + " m", "", ""
+            rows, only, by = f"{member} m {owner}", "", ""
         else:
             year, month = _year("r.effective_on"), _month("r.effective_on")
             kind = "CASE WHEN r.status = 'active' THEN 'admitted' ELSE r.status END"
-            kinds = ", ".join(f"'{k}'" for k in STATUS_EVENT_KINDS)
-            rows = f"{record} r JOIN {member} m ON m.id = r.member_id"
-            only = f" AND ((r.status = 'active' AND r.previous_status = '') OR r.status IN ({kinds}))"
+            statuses = ", ".join(f"'{k}'" for k in STATUS_EVENT_KINDS)
+            rows = f"{record} r JOIN {member} m ON m.id = r.member_id {owner}"
+            only = f" AND ((r.status = 'active' AND r.previous_status = '') OR r.status IN ({statuses}))"
             by = f", {kind}"
         cursor.execute(
-            f"""CREATE TEMP TABLE dash_ev AS SELECT m.unit_id AS unit_id, {year} AS {q("year")},
+            f"""CREATE TEMP TABLE dash_ev AS SELECT o.owner AS unit_id, {year} AS {q("year")},
                     {month} AS {q("month")}, {_text(kind)} AS kind, COUNT(*) AS n
-                FROM {rows} WHERE {where}{only} GROUP BY m.unit_id, {year}, {month}{by}""",
+                FROM {rows} WHERE {where}{only} GROUP BY o.owner, {year}, {month}{by}""",
             params,
         )
         _add_up(cursor, "dash_ev", MemberEvent, ["year", "month", "kind"], fresh=first_id is None)
@@ -493,6 +596,8 @@ def load_added(first_id: int | None = None, last_id: int | None = None, *, admit
             else:
                 pairs = [(pk, anc) for pk, path in Unit.objects.values_list("pk", "path") for anc in path_chain(path)]
                 cursor.executemany("INSERT INTO dash_anc VALUES (%s, %s)", pairs)
+            # Branches count their transfers live.
+            cursor.execute(f"DELETE FROM dash_anc WHERE anc_id IN (SELECT id FROM {unit_t} WHERE kind IN ({kinds}))")
             cursor.execute("CREATE INDEX dash_anc_unit ON dash_anc (unit_id)")
             if postgres:
                 cursor.execute("ANALYZE dash_anc")
