@@ -75,7 +75,7 @@ class Table:
 
 def dashboard_figures(*, actor: Any, unit: Unit, year: int | None = None) -> Figures:
     """The figures of `unit`'s subtree and of each child unit (live): three queries for the units
-    that keep rollup rows, three more for the branches among them (counted from their members)."""
+    that keep rollup rows, four more for the branches among them (counted from their members)."""
     require(actor, "member.view", unit)
     year = year or timezone.localdate().year
     children = list(Unit.objects.filter(parent=unit).only("pk", "name", "path", "depth", "closed_on", "kind"))
