@@ -73,3 +73,21 @@ def test_member_writes_wait_while_a_first_load_holds_the_register(cast):
     lock.delete()  # the load added its figures
     created = member_create(actor=actor, unit=cast.b111, data=member_data("Lê Thị Chờ", admitted_on=date(2024, 3, 26)))
     assert Member.objects.filter(pk=created.pk).exists()
+
+
+def test_migration_0006_deletes_branch_rows_and_keeps_the_others(cast):
+    """Rows written for branches before they stopped keeping any are deleted; a commune's stay."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("doanso.members.migrations.0006_branches_keep_no_rollup_rows")
+    MemberFacet.objects.create(unit=cast.b111, dim="sex", key="M", count=5)
+    MemberEvent.objects.create(unit=cast.b111, year=2025, month=3, kind="admitted", count=2)
+    commune = set(MemberFacet.objects.filter(unit=cast.c11).values_list("dim", "key", "count"))
+    assert commune
+    migration.delete_branch_rows(apps, None)
+    branches = Unit.objects.filter(kind__in=rollups.HOLDING_KINDS)
+    assert not MemberFacet.objects.filter(unit__in=branches).exists()
+    assert not MemberEvent.objects.filter(unit__in=branches).exists()
+    assert set(MemberFacet.objects.filter(unit=cast.c11).values_list("dim", "key", "count")) == commune
